@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The README's run command: installs what is missing, builds Release, starts a private
+# PostgreSQL cluster whose data persists between runs, applies migrations and runs
+# utracker-server on 127.0.0.1:50051 in the foreground. Ctrl-C stops the server and then
+# this PostgreSQL too (the data stays; the next run starts it again).
+# Environment: UTRACKER_LISTEN (default 127.0.0.1:50051), UTRACKER_DATA_DIR.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+ut_install_deps
+BUILD_DIR="$UT_ROOT/build/release"
+ut_build Release "$BUILD_DIR"
+
+# The data directory lives in the clone (.var/pg) unless PostgreSQL's user cannot reach it
+# (a clone in root's home): then under /var/lib/micro-tracker.
+DATA_DIR="${UTRACKER_DATA_DIR:-}"
+if [ -z "$DATA_DIR" ]; then
+  DATA_DIR="$UT_ROOT/.var/pg"
+  mkdir -p "$UT_ROOT/.var"
+  if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$UT_ROOT/.var"; then
+    DATA_DIR="/var/lib/micro-tracker/pg"
+  fi
+fi
+if [ -f "$DATA_DIR/data/postgresql.auto.conf" ]; then
+  PORT="$(ut_pg_port "$DATA_DIR")"
+  if ! ut_as_pg "$UT_PG_BIN/pg_ctl" -D "$DATA_DIR/data" status >/dev/null 2>&1 &&
+     (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+    PORT="$(ut_free_port 54329)"  # our old port is taken by something else now
+  fi
+else
+  PORT="$(ut_free_port 54329)"
+fi
+ut_pg_init "$DATA_DIR" "$PORT"
+ut_pg_start "$DATA_DIR"
+trap 'ut_log "stopping PostgreSQL"; ut_pg_stop "$DATA_DIR"' EXIT
+
+ADMIN_URL="$(ut_pg_url "$DATA_DIR" postgres)"
+if ! psql "$ADMIN_URL" -Atqc "SELECT 1 FROM pg_database WHERE datname = 'utracker'" | grep -q 1; then
+  psql "$ADMIN_URL" -qc "CREATE DATABASE utracker"
+fi
+DATABASE_URL="$(ut_pg_url "$DATA_DIR" utracker)"
+LISTEN="${UTRACKER_LISTEN:-127.0.0.1:50051}"
+
+cat >&2 <<MSG
+
+  PostgreSQL (data: $DATA_DIR/data, stopped again when the server stops):
+    psql '$DATABASE_URL'
+
+  utracker-server on $LISTEN. Try it with grpcurl (see README.md for more):
+    grpcurl -plaintext $LISTEN list
+    grpcurl -plaintext -d '{"seq":1,"events":[{"event_id":"0190a1a0-0000-7000-8000-000000000001","message_id":"0190a1a0-0000-7000-8000-0000000000aa","service":"alice","kind":"EVENT_KIND_SENT","destination":"bob","occurred_at":"2026-11-28T10:00:00Z"}]}' $LISTEN utracker.v1.Tracker/LogEvents
+    grpcurl -plaintext -d '{"message_id":"0190a1a0-0000-7000-8000-0000000000aa"}' $LISTEN utracker.v1.Flows/GetFlow
+
+  Ctrl-C stops the server (in-flight batches are committed first) and PostgreSQL.
+
+MSG
+"$BUILD_DIR/server/utracker-server" --listen "$LISTEN" --database_url "$DATABASE_URL" --migrate &
+SERVER_PID=$!
+trap 'kill -TERM $SERVER_PID 2>/dev/null || true' INT TERM
+wait $SERVER_PID || wait $SERVER_PID || true

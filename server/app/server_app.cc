@@ -1,0 +1,109 @@
+#include "app/server_app.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.pb.h"
+#include "ingest/batch_writer.h"
+#include "ingest/tracker_service.h"
+#include "query/flows_service.h"
+#include "query/query_executor.h"
+#include "storage/pg_event_store.h"
+#include "storage/pg_flow_store.h"
+#include "storage/ping.h"
+
+namespace utracker::server {
+namespace {
+
+constexpr const char* kServiceNames[] = {"", "utracker.v1.Tracker", "utracker.v1.Flows"};
+constexpr size_t kMaxQueuedQueries = 256;
+
+}  // namespace
+
+ServerApp::ServerApp(ServerOptions options) : options_(std::move(options)) {}
+
+ServerApp::~ServerApp() {
+  if (server_) Shutdown(absl::ZeroDuration());
+}
+
+absl::StatusOr<int> ServerApp::Start() {
+  flow_store_ = std::make_unique<storage::PgFlowStore>(options_.database_url);
+  executor_ = std::make_unique<query::QueryExecutor>(options_.query_threads, kMaxQueuedQueries);
+  writer_ = std::make_unique<ingest::BatchWriter>(
+      std::make_unique<storage::PgEventStore>(options_.database_url),
+      ingest::BatchWriter::Options{}, [this](bool up) { SetServing(up); });
+  tracker_ = std::make_unique<ingest::TrackerService>(writer_.get());
+  flows_ = std::make_unique<query::FlowsService>(flow_store_.get(), executor_.get());
+
+  // Debian links with --as-needed: without this call the reflection library is dropped.
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // Referencing the descriptor links protos/grpc/health/v1/health.proto in, so reflection
+  // can describe grpc.health.v1.Health (served by gRPC's DefaultHealthCheckService).
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
+  grpc::EnableDefaultHealthCheckService(true);
+
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
+  builder.RegisterService(tracker_.get());
+  builder.RegisterService(flows_.get());
+  server_ = builder.BuildAndStart();
+  if (!server_ || port == 0) {
+    server_.reset();
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen));
+  }
+  health_thread_ = std::thread([this] { HealthLoop(); });
+  return port;
+}
+
+void ServerApp::SetServing(bool serving) {
+  std::lock_guard<std::mutex> lock(health_mu_);
+  if (stopping_ || serving_ == static_cast<int>(serving) || !server_) return;
+  if (serving_ != -1) {
+    if (serving) {
+      spdlog::info("PostgreSQL reachable again: SERVING");
+    } else {
+      spdlog::warn("PostgreSQL unreachable: NOT_SERVING (streams end with UNAVAILABLE)");
+    }
+  }
+  serving_ = serving;
+  for (const char* name : kServiceNames) {
+    server_->GetHealthCheckService()->SetServingStatus(name, serving);
+  }
+}
+
+void ServerApp::HealthLoop() {
+  // The writer reports health after every commit; this covers idle periods.
+  std::unique_lock<std::mutex> lock(health_mu_);
+  while (!stopping_) {
+    lock.unlock();
+    const absl::Status st = storage::Ping(options_.database_url);
+    if (!st.ok()) spdlog::debug("health ping: {}", st.ToString());
+    SetServing(st.ok());
+    lock.lock();
+    health_wake_.wait_for(lock, absl::ToChronoSeconds(options_.health_check_interval),
+                          [this] { return stopping_; });
+  }
+}
+
+void ServerApp::Shutdown(absl::Duration grace) {
+  if (!server_) return;
+  {
+    std::lock_guard<std::mutex> lock(health_mu_);
+    stopping_ = true;
+    server_->GetHealthCheckService()->Shutdown();  // everything NOT_SERVING from now on
+  }
+  health_wake_.notify_all();
+  if (health_thread_.joinable()) health_thread_.join();
+  tracker_->Drain();
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  writer_->Stop();
+  server_->Wait();
+  server_.reset();
+  executor_.reset();
+}
+
+}  // namespace utracker::server

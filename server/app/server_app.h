@@ -1,0 +1,73 @@
+#ifndef UTRACKER_SERVER_APP_SERVER_APP_H_
+#define UTRACKER_SERVER_APP_SERVER_APP_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace utracker::server {
+
+namespace ingest {
+class BatchWriter;
+class TrackerService;
+}  // namespace ingest
+namespace query {
+class FlowsService;
+class QueryExecutor;
+}  // namespace query
+namespace storage {
+class PgFlowStore;
+}  // namespace storage
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:50051";
+  std::string database_url;
+  int query_threads = 2;
+  absl::Duration health_check_interval = absl::Seconds(5);
+  int max_receive_message_bytes = 32 * 1024 * 1024;
+};
+
+// The wired server: storage, ingest writer, Tracker and Flows services, health and
+// reflection, on one grpc::Server. Owned by main (or a test); Start once, Shutdown once.
+class ServerApp {
+ public:
+  explicit ServerApp(ServerOptions options);
+  ~ServerApp();
+
+  // Binds and starts serving. Returns the bound port (useful with a ":0" listen address).
+  absl::StatusOr<int> Start();
+
+  // Graceful shutdown: reports NOT_SERVING, refuses new streams, lets in-flight batches
+  // commit and be acked (up to `grace`), then stops the server and the writer.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  void SetServing(bool serving);
+  void HealthLoop();
+
+  const ServerOptions options_;
+  std::unique_ptr<storage::PgFlowStore> flow_store_;
+  std::unique_ptr<query::QueryExecutor> executor_;
+  std::unique_ptr<ingest::BatchWriter> writer_;
+  std::unique_ptr<ingest::TrackerService> tracker_;
+  std::unique_ptr<query::FlowsService> flows_;
+  std::unique_ptr<grpc::Server> server_;
+
+  std::mutex health_mu_;
+  std::condition_variable health_wake_;
+  bool stopping_ = false;       // guarded by health_mu_
+  int serving_ = -1;            // guarded by health_mu_: -1 unknown, 0 no, 1 yes
+  std::thread health_thread_;
+};
+
+}  // namespace utracker::server
+
+#endif  // UTRACKER_SERVER_APP_SERVER_APP_H_

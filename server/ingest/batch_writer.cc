@@ -1,0 +1,97 @@
+#include "ingest/batch_writer.h"
+
+#include <algorithm>
+
+namespace utracker::server::ingest {
+
+BatchWriter::BatchWriter(std::unique_ptr<storage::EventStore> sink, Options options,
+                         std::function<void(bool)> on_store_health)
+    : sink_(std::move(sink)),
+      options_(options),
+      on_store_health_(std::move(on_store_health)),
+      worker_([this] { Run(); }) {}
+
+BatchWriter::~BatchWriter() { Stop(); }
+
+void BatchWriter::Submit(PendingBatch batch) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_) {
+      queue_.push_back(std::move(batch));
+      wake_.notify_one();
+      return;
+    }
+  }
+  batch.done(absl::UnavailableError("server is shutting down"), {});
+}
+
+void BatchWriter::Flush() {
+  std::unique_lock<std::mutex> lock(mu_);
+  drained_.wait(lock, [this] { return queue_.empty() && !busy_; });
+}
+
+void BatchWriter::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    wake_.notify_one();
+  }
+  if (worker_.joinable()) worker_.join();
+}
+
+void BatchWriter::Run() {
+  std::vector<PendingBatch> taken;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      busy_ = false;
+      if (queue_.empty()) drained_.notify_all();
+      wake_.wait(lock, [this] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) return;  // stopping, and everything queued was stored
+      // Coalesce: one transaction per pass amortises the commit (an fsync) over batches.
+      size_t events = 0;
+      while (!queue_.empty() &&
+             (taken.empty() ||
+              events + queue_.front().events.size() <= options_.max_events_per_commit)) {
+        events += queue_.front().events.size();
+        taken.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      busy_ = true;
+    }
+    StoreAndReport(taken);
+    taken.clear();
+  }
+}
+
+void BatchWriter::StoreAndReport(std::vector<PendingBatch>& batches) {
+  std::vector<const v1::Event*> events;
+  for (const PendingBatch& b : batches) {
+    for (const v1::Event& e : b.events) events.push_back(&e);
+  }
+  absl::StatusOr<storage::StoreResult> result = sink_->Store(events);
+  if (on_store_health_) {
+    on_store_health_(result.ok() || result.status().code() != absl::StatusCode::kUnavailable);
+  }
+  if (!result.ok()) {
+    for (PendingBatch& b : batches) b.done(result.status(), {});
+    return;
+  }
+  // Rejections come as indexes into the concatenation; hand each back to its batch.
+  std::sort(result->rejected.begin(), result->rejected.end());
+  auto next = result->rejected.begin();
+  size_t base = 0;
+  for (PendingBatch& b : batches) {
+    std::vector<v1::Rejection> rejections;
+    for (; next != result->rejected.end() && next->first < base + b.events.size(); ++next) {
+      v1::Rejection r;
+      r.set_index(b.request_index[next->first - base]);
+      r.set_reason(std::move(next->second));
+      rejections.push_back(std::move(r));
+    }
+    base += b.events.size();
+    b.done(absl::OkStatus(), std::move(rejections));
+  }
+}
+
+}  // namespace utracker::server::ingest

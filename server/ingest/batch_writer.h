@@ -1,0 +1,80 @@
+#ifndef UTRACKER_SERVER_INGEST_BATCH_WRITER_H_
+#define UTRACKER_SERVER_INGEST_BATCH_WRITER_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "storage/event_store.h"
+#include "utracker/v1/tracker.pb.h"
+
+namespace utracker::server::ingest {
+
+// Validated events of one LogEvents request, on their way to storage.
+struct PendingBatch {
+  std::vector<v1::Event> events;
+  // events[i] is request.events(request_index[i]).
+  std::vector<uint32_t> request_index;
+  // Called exactly once, from the writer thread, after the events are committed (OK, with
+  // the rejections storage made, as request indexes) or could not be (an error; nothing
+  // of the batch may be acknowledged). Must not block.
+  std::function<void(absl::Status, std::vector<v1::Rejection>)> done;
+};
+
+// The queue ⟂ sink in front of PostgreSQL: a queue of batches with one worker thread that
+// coalesces what is queued (up to `max_events_per_commit`) into one EventStore::Store call,
+// i.e. one transaction, then reports each batch's outcome. Submit never blocks; how much is
+// queued is bounded by the LogEvents reactors, which keep at most a few batches each in
+// flight and stop reading beyond that.
+//
+// Thread-safe. The sink is only ever called from the worker thread.
+class BatchWriter {
+ public:
+  struct Options {
+    size_t max_events_per_commit = 5000;
+  };
+
+  // `on_store_health` is called from the worker after each Store with whether the database
+  // answered (false only for UNAVAILABLE).
+  BatchWriter(std::unique_ptr<storage::EventStore> sink, Options options,
+              std::function<void(bool)> on_store_health = nullptr);
+  ~BatchWriter();  // Stop()
+
+  BatchWriter(const BatchWriter&) = delete;
+  BatchWriter& operator=(const BatchWriter&) = delete;
+
+  // Queues a batch. After Stop(), the batch is failed at once with UNAVAILABLE.
+  void Submit(PendingBatch batch);
+
+  // Blocks until every batch submitted before the call has been reported.
+  void Flush();
+
+  // Stores what is queued, then stops the worker. Idempotent.
+  void Stop();
+
+ private:
+  void Run();
+  void StoreAndReport(std::vector<PendingBatch>& batches);
+
+  const std::unique_ptr<storage::EventStore> sink_;
+  const Options options_;
+  const std::function<void(bool)> on_store_health_;
+
+  std::mutex mu_;
+  std::condition_variable wake_;     // worker: work or stop
+  std::condition_variable drained_;  // Flush(): nothing queued or in progress
+  std::deque<PendingBatch> queue_;   // guarded by mu_
+  bool busy_ = false;                // guarded by mu_: the worker holds taken batches
+  bool stopping_ = false;            // guarded by mu_
+  std::thread worker_;
+};
+
+}  // namespace utracker::server::ingest
+
+#endif  // UTRACKER_SERVER_INGEST_BATCH_WRITER_H_

@@ -1,0 +1,280 @@
+#include "ingest/tracker_service.h"
+
+#include <algorithm>
+#include <deque>
+#include <exception>
+#include <optional>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
+#include "wire/event_validation.h"
+
+namespace utracker::server::ingest {
+
+// One LogEvents stream. Reactions and writer completions may run on different threads: all
+// state is under mu_, and gRPC operations are started only after mu_ is released (a
+// reaction may run inline inside StartRead/StartWrite on a non-gRPC thread). The object
+// deletes itself when gRPC is done with it (OnDone) *and* no writer completion or drain hold
+// still refers to it.
+class LogEventsReactor
+    : public grpc::ServerBidiReactor<v1::LogEventsRequest, v1::LogEventsResponse> {
+ public:
+  explicit LogEventsReactor(TrackerService* service) : service_(service) {
+    Guard([this] {
+      const bool accepted = service_->Register(this);
+      std::unique_lock<std::mutex> lock(mu_);
+      draining_ = !accepted;  // a stream opened during shutdown is ended at once
+      Run(Step(), lock);
+    });
+  }
+
+  void OnReadDone(bool ok) override {
+    Guard([&] {
+      if (!ok) {
+        std::unique_lock<std::mutex> lock(mu_);
+        reading_ = false;
+        reads_done_ = true;
+        Run(Step(), lock);
+        return;
+      }
+      // No read is pending now, so request_ is ours until the next StartRead.
+      HandleRequest();
+    });
+  }
+
+  void OnWriteDone(bool ok) override {
+    Guard([&] {
+      std::unique_lock<std::mutex> lock(mu_);
+      writing_ = false;
+      if (!writes_.empty()) writes_.pop_front();
+      if (!ok && !error_) {
+        // The client went away; nothing more can be written.
+        error_ = grpc::Status(grpc::StatusCode::CANCELLED, "write failed: client gone");
+        writes_.clear();
+      }
+      Run(Step(), lock);
+    });
+  }
+
+  void OnDone() override {
+    service_->Unregister(this);
+    std::unique_lock<std::mutex> lock(mu_);
+    done_ = true;
+    MaybeDelete(lock);
+  }
+
+  // Called by TrackerService::Drain under its lock: keeps this object alive until Release.
+  void Hold() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++holds_;
+  }
+
+  void ReleaseAndDrain() {
+    std::unique_lock<std::mutex> lock(mu_);
+    --holds_;
+    draining_ = true;
+    if (done_) return MaybeDelete(lock);
+    Run(Step(), lock);
+  }
+
+ private:
+  // What to do next, decided under mu_ and done after releasing it.
+  struct Actions {
+    bool read = false;
+    const v1::LogEventsResponse* write = nullptr;
+    std::optional<grpc::Status> finish;
+  };
+
+  Actions Step() {
+    Actions a;
+    if (finished_) return a;
+    if (!writing_ && !writes_.empty()) {
+      writing_ = true;
+      a.write = &writes_.front();
+    }
+    const bool quiet = holds_ == 0 && !writing_ && writes_.empty();
+    const bool end = error_.has_value() || ((reads_done_ || draining_) && in_writer_ == 0);
+    if (end && quiet) {
+      finished_ = true;
+      if (error_) {
+        a.finish = *error_;
+      } else if (reads_done_) {
+        a.finish = grpc::Status::OK;
+      } else {
+        a.finish = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                "server is shutting down; reconnect and resend what was not acked");
+      }
+      return a;
+    }
+    if (!reading_ && !reads_done_ && !draining_ && !error_ &&
+        in_writer_ < TrackerService::kMaxBatchesInFlight) {
+      reading_ = true;
+      a.read = true;
+    }
+    return a;
+  }
+
+  // Starts the decided operations without holding mu_. Finish comes last and alone (Step
+  // never pairs it with another operation): after it, `this` may already be deleted.
+  void Run(Actions a, std::unique_lock<std::mutex>& lock) {
+    lock.unlock();
+    if (a.read) StartRead(&request_);
+    if (a.write != nullptr) StartWrite(a.write);
+    if (a.finish) Finish(*a.finish);
+  }
+
+  void MaybeDelete(std::unique_lock<std::mutex>& lock) {
+    const bool last = done_ && in_writer_ == 0 && holds_ == 0;
+    lock.unlock();
+    if (last) delete this;
+  }
+
+  void HandleRequest() {
+    v1::LogEventsResponse response;
+    response.set_seq(request_.seq());
+    PendingBatch batch;
+    const int n = request_.events_size();
+    if (n > TrackerService::kMaxEventsPerRequest) {
+      // Rejecting each event (rather than failing the stream) tells the client exactly what
+      // to change and keeps it from resending the same request forever.
+      const std::string reason =
+          absl::StrCat("request has ", n, " events; the limit is ",
+                       TrackerService::kMaxEventsPerRequest, " per LogEventsRequest");
+      for (int i = 0; i < n; ++i) {
+        v1::Rejection* r = response.add_rejected();
+        r->set_index(static_cast<uint32_t>(i));
+        r->set_reason(reason);
+      }
+    } else {
+      const absl::Time now = service_->now_();
+      batch.events.reserve(n);
+      batch.request_index.reserve(n);
+      for (int i = 0; i < n; ++i) {
+        v1::Event* e = request_.mutable_events(i);
+        absl::Status st = wire::ValidateAndNormalizeEvent(*e, now);
+        if (st.ok()) {
+          batch.events.push_back(std::move(*e));
+          batch.request_index.push_back(static_cast<uint32_t>(i));
+        } else {
+          v1::Rejection* r = response.add_rejected();
+          r->set_index(static_cast<uint32_t>(i));
+          r->set_reason(std::string(st.message()));
+        }
+      }
+    }
+    request_.Clear();
+
+    std::unique_lock<std::mutex> lock(mu_);
+    reading_ = false;
+    if (batch.events.empty()) {
+      writes_.push_back(std::move(response));
+      return Run(Step(), lock);
+    }
+    ++in_writer_;
+    lock.unlock();
+    const size_t submitted = batch.events.size();
+    batch.done = [this, submitted, response = std::move(response)](
+                     absl::Status status, std::vector<v1::Rejection> storage_rejections) mutable {
+      OnBatchStored(std::move(response), submitted, status, std::move(storage_rejections));
+    };
+    service_->writer_->Submit(std::move(batch));
+    lock.lock();
+    Run(Step(), lock);
+  }
+
+  // From the writer thread.
+  void OnBatchStored(v1::LogEventsResponse response, size_t submitted, const absl::Status& status,
+                     std::vector<v1::Rejection> storage_rejections) {
+    std::unique_lock<std::mutex> lock(mu_);
+    --in_writer_;
+    if (done_) return MaybeDelete(lock);
+    if (!status.ok()) {
+      if (!error_) error_ = ToGrpcStatus(status);
+    } else if (!error_) {
+      response.set_accepted(static_cast<uint32_t>(submitted - storage_rejections.size()));
+      for (auto& r : storage_rejections) *response.add_rejected() = std::move(r);
+      auto* rejected = response.mutable_rejected();
+      std::sort(rejected->begin(), rejected->end(),
+                [](const v1::Rejection& a, const v1::Rejection& b) { return a.index() < b.index(); });
+      writes_.push_back(std::move(response));
+    }
+    Run(Step(), lock);
+  }
+
+  // A reaction must never let an exception escape (it would hang or crash the RPC).
+  template <typename F>
+  void Guard(F&& body) {
+    try {
+      body();
+    } catch (const std::exception& e) {
+      FailWith(grpc::Status(grpc::StatusCode::INTERNAL, absl::StrCat("internal error: ", e.what())));
+    } catch (...) {
+      FailWith(grpc::Status(grpc::StatusCode::INTERNAL, "internal error"));
+    }
+  }
+
+  void FailWith(grpc::Status status) {
+    std::unique_lock<std::mutex> lock(mu_);
+    reading_ = false;
+    if (!error_) error_ = std::move(status);
+    Run(Step(), lock);
+  }
+
+  TrackerService* const service_;
+  v1::LogEventsRequest request_;  // owned by the pending read
+
+  std::mutex mu_;
+  std::deque<v1::LogEventsResponse> writes_;  // front() is being written when writing_
+  std::optional<grpc::Status> error_;         // finish with this once writes are flushed
+  int in_writer_ = 0;  // requests handed to the writer, not yet reported back
+  int holds_ = 0;      // Drain() references
+  bool reading_ = false;
+  bool reads_done_ = false;
+  bool writing_ = false;
+  bool draining_ = false;
+  bool finished_ = false;
+  bool done_ = false;
+};
+
+TrackerService::TrackerService(BatchWriter* writer, std::function<absl::Time()> now)
+    : writer_(writer), now_(std::move(now)) {}
+
+TrackerService::~TrackerService() = default;
+
+grpc::ServerBidiReactor<v1::LogEventsRequest, v1::LogEventsResponse>* TrackerService::LogEvents(
+    grpc::CallbackServerContext* /*context*/) {
+  return new LogEventsReactor(this);
+}
+
+bool TrackerService::Register(LogEventsReactor* reactor) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (draining_) return false;
+  active_.insert(reactor);
+  return true;
+}
+
+void TrackerService::Unregister(LogEventsReactor* reactor) {
+  std::lock_guard<std::mutex> lock(mu_);
+  active_.erase(reactor);
+}
+
+void TrackerService::Drain() {
+  std::vector<LogEventsReactor*> held;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    draining_ = true;
+    for (LogEventsReactor* r : active_) {
+      r->Hold();
+      held.push_back(r);
+    }
+  }
+  for (LogEventsReactor* r : held) r->ReleaseAndDrain();
+}
+
+size_t TrackerService::ActiveStreams() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return active_.size();
+}
+
+}  // namespace utracker::server::ingest

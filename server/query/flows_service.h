@@ -1,0 +1,34 @@
+#ifndef UTRACKER_SERVER_QUERY_FLOWS_SERVICE_H_
+#define UTRACKER_SERVER_QUERY_FLOWS_SERVICE_H_
+
+#include "query/query_executor.h"
+#include "storage/flow_store.h"
+#include "utracker/v1/flows.grpc.pb.h"
+
+namespace utracker::server::query {
+
+// utracker.v1.Flows on the callback API: checks the request at once (INVALID_ARGUMENT), runs
+// the query on the QueryExecutor, derives states and hop timings, and finishes the RPC from
+// there. Thread-safe; the store and executor must outlive it.
+class FlowsService final : public v1::Flows::CallbackService {
+ public:
+  // Largest flow returned by one GetFlow (the response says `truncated` beyond it).
+  static constexpr size_t kMaxFlowMessages = 10000;
+
+  FlowsService(storage::FlowStore* store, QueryExecutor* executor);
+
+  grpc::ServerUnaryReactor* GetMessage(grpc::CallbackServerContext* context,
+                                       const v1::GetMessageRequest* request,
+                                       v1::GetMessageResponse* response) override;
+  grpc::ServerUnaryReactor* GetFlow(grpc::CallbackServerContext* context,
+                                    const v1::GetFlowRequest* request,
+                                    v1::GetFlowResponse* response) override;
+
+ private:
+  storage::FlowStore* const store_;
+  QueryExecutor* const executor_;
+};
+
+}  // namespace utracker::server::query
+
+#endif  // UTRACKER_SERVER_QUERY_FLOWS_SERVICE_H_

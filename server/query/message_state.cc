@@ -1,0 +1,92 @@
+#include "query/message_state.h"
+
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <vector>
+
+namespace utracker::server::query {
+namespace {
+
+absl::Time ToTime(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+void SetTimestamp(absl::Time t, google::protobuf::Timestamp* ts) {
+  const int64_t micros = absl::ToUnixMicros(t);
+  int64_t secs = micros / 1000000;
+  int64_t rem = micros % 1000000;
+  if (rem < 0) rem += 1000000, --secs;
+  ts->set_seconds(secs);
+  ts->set_nanos(static_cast<int32_t>(rem * 1000));
+}
+
+void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
+  const int64_t nanos = absl::ToInt64Nanoseconds(d);
+  out->set_seconds(nanos / 1000000000);
+  out->set_nanos(static_cast<int32_t>(nanos % 1000000000));  // same sign as seconds
+}
+
+void KeepEarliest(std::optional<absl::Time>& slot, absl::Time t) {
+  if (!slot || t < *slot) slot = t;
+}
+
+void KeepLatest(std::optional<absl::Time>& slot, absl::Time t) {
+  if (!slot || t > *slot) slot = t;
+}
+
+}  // namespace
+
+v1::MessageState DeriveState(absl::Span<const EventFact> events, const std::string& author) {
+  if (events.empty()) return v1::MESSAGE_STATE_UNSPECIFIED;
+  std::optional<absl::Time> replayed;
+  for (const EventFact& e : events) {
+    if (e.kind == v1::EVENT_KIND_REPLAYED) KeepLatest(replayed, e.at);
+  }
+  std::optional<absl::Time> processed, failed;
+  bool received = false;
+  for (const EventFact& e : events) {
+    if (replayed && e.at < *replayed) continue;
+    switch (e.kind) {
+      case v1::EVENT_KIND_PROCESSED: KeepLatest(processed, e.at); break;
+      case v1::EVENT_KIND_FAILED: KeepLatest(failed, e.at); break;
+      case v1::EVENT_KIND_RECEIVED: received = true; break;
+      case v1::EVENT_KIND_REPLAYED: break;  // a replay is done by the system, not a handler
+      default:
+        if (e.service != author) received = true;
+    }
+  }
+  if (processed && (!failed || *failed <= *processed)) return v1::MESSAGE_STATE_PROCESSED;
+  if (failed) return v1::MESSAGE_STATE_FAILED;
+  if (received) return v1::MESSAGE_STATE_RECEIVED;
+  return v1::MESSAGE_STATE_IN_FLIGHT;
+}
+
+void DeriveMessageFacts(v1::TrackedMessage& m) {
+  std::vector<EventFact> facts;
+  facts.reserve(m.events_size());
+  std::optional<absl::Time> sent, received, handled, processed;
+  std::set<std::string> handlers;
+  for (const v1::Event& e : m.events()) {
+    const absl::Time at = ToTime(e.occurred_at());
+    facts.push_back({e.kind(), at, e.service()});
+    if (e.kind() == v1::EVENT_KIND_SENT) KeepEarliest(sent, at);
+    if (e.kind() == v1::EVENT_KIND_RECEIVED) KeepEarliest(received, at);
+    if (e.kind() == v1::EVENT_KIND_PROCESSED) KeepEarliest(processed, at);
+    if (e.service() != m.origin_service()) {
+      handlers.insert(e.service());
+      KeepEarliest(handled, at);
+    }
+  }
+  m.set_state(DeriveState(facts, m.origin_service()));
+  if (!received) received = handled;
+  if (sent) SetTimestamp(*sent, m.mutable_sent_at());
+  if (received) SetTimestamp(*received, m.mutable_received_at());
+  if (processed) SetTimestamp(*processed, m.mutable_processed_at());
+  if (sent && received) SetDuration(*received - *sent, m.mutable_send_to_receive());
+  if (received && processed) SetDuration(*processed - *received, m.mutable_receive_to_process());
+  m.clear_handlers();
+  for (const std::string& h : handlers) m.add_handlers(h);
+}
+
+}  // namespace utracker::server::query

@@ -1,0 +1,139 @@
+#include "storage/copy_encoder.h"
+
+#include "absl/strings/str_format.h"
+#include "wire/uuid.h"
+
+namespace utracker::server::storage {
+namespace {
+
+constexpr int16_t kStagingColumnCount = 15;
+constexpr int64_t kPgEpochUnixSeconds = 946684800;  // 2000-01-01T00:00:00Z
+constexpr uint8_t kJsonbVersion = 1;
+
+void AppendJsonString(std::string* out, absl::string_view s) {
+  out->push_back('"');
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': *out += "\\\""; break;
+      case '\\': *out += "\\\\"; break;
+      case '\n': *out += "\\n"; break;
+      case '\r': *out += "\\r"; break;
+      case '\t': *out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          absl::StrAppendFormat(out, "\\u%04x", c);
+        } else {
+          out->push_back(ch);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+}  // namespace
+
+absl::string_view EventKindLabel(v1::EventKind kind) {
+  switch (kind) {
+    case v1::EVENT_KIND_SENT: return "sent";
+    case v1::EVENT_KIND_RECEIVED: return "received";
+    case v1::EVENT_KIND_PROCESSED: return "processed";
+    case v1::EVENT_KIND_FAILED: return "failed";
+    case v1::EVENT_KIND_NOTE: return "note";
+    case v1::EVENT_KIND_REPLAYED: return "replayed";
+    default: return "";
+  }
+}
+
+int64_t PgTimestampMicros(const google::protobuf::Timestamp& ts) {
+  return (ts.seconds() - kPgEpochUnixSeconds) * 1000000 + ts.nanos() / 1000;
+}
+
+EventCopyEncoder::EventCopyEncoder() {
+  static constexpr char kSignature[] = "PGCOPY\n\377\r\n";  // + its terminating NUL
+  buffer_.append(kSignature, sizeof(kSignature));
+  PutInt32(0);  // flags
+  PutInt32(0);  // header extension length
+}
+
+void EventCopyEncoder::PutInt16(int16_t v) {
+  const auto u = static_cast<uint16_t>(v);
+  buffer_.push_back(static_cast<char>(u >> 8));
+  buffer_.push_back(static_cast<char>(u));
+}
+
+void EventCopyEncoder::PutInt32(int32_t v) {
+  const auto u = static_cast<uint32_t>(v);
+  for (int shift = 24; shift >= 0; shift -= 8) buffer_.push_back(static_cast<char>(u >> shift));
+}
+
+void EventCopyEncoder::PutInt64(int64_t v) {
+  const auto u = static_cast<uint64_t>(v);
+  for (int shift = 56; shift >= 0; shift -= 8) buffer_.push_back(static_cast<char>(u >> shift));
+}
+
+void EventCopyEncoder::PutUuid(absl::string_view text) {
+  const auto bytes = wire::ParseUuid(text);
+  if (!bytes) return PutNull();
+  PutInt32(16);
+  buffer_.append(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+}
+
+void EventCopyEncoder::PutText(absl::string_view text) {
+  PutInt32(static_cast<int32_t>(text.size()));
+  buffer_.append(text.data(), text.size());
+}
+
+void EventCopyEncoder::PutOptionalText(absl::string_view text) {
+  if (text.empty()) return PutNull();
+  PutText(text);
+}
+
+void EventCopyEncoder::PutAttributes(const v1::Event& event) {
+  if (event.attributes().empty()) return PutNull();
+  std::string json(1, static_cast<char>(kJsonbVersion));
+  json.push_back('{');
+  bool first = true;
+  for (const auto& [key, value] : event.attributes()) {
+    if (!first) json.push_back(',');
+    first = false;
+    AppendJsonString(&json, key);
+    json.push_back(':');
+    AppendJsonString(&json, value);
+  }
+  json.push_back('}');
+  PutText(json);
+}
+
+void EventCopyEncoder::Append(const v1::Event& e) {
+  PutInt16(kStagingColumnCount);
+  PutUuid(e.event_id());
+  PutInt32(8);
+  PutInt64(PgTimestampMicros(e.occurred_at()));
+  PutUuid(e.message_id());
+  if (e.parent_id().empty()) {
+    PutNull();
+  } else {
+    PutUuid(e.parent_id());
+  }
+  PutUuid(e.root_id().empty() ? e.message_id() : e.root_id());
+  PutInt32(4);
+  PutInt32(static_cast<int32_t>(e.depth()));
+  PutText(e.service());
+  PutOptionalText(e.instance());
+  PutText(EventKindLabel(e.kind()));
+  PutOptionalText(e.name());
+  PutOptionalText(e.destination());
+  PutAttributes(e);
+  PutOptionalText(e.error());
+  PutOptionalText(e.content_type());
+  if (e.content().empty() && e.content_type().empty()) {
+    PutNull();
+  } else {
+    PutText(e.content());
+  }
+}
+
+void EventCopyEncoder::Finish() { PutInt16(-1); }
+
+}  // namespace utracker::server::storage

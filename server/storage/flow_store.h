@@ -1,0 +1,36 @@
+#ifndef UTRACKER_SERVER_STORAGE_FLOW_STORE_H_
+#define UTRACKER_SERVER_STORAGE_FLOW_STORE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "utracker/v1/flows.pb.h"
+
+namespace utracker::server::storage {
+
+// Stored messages of one flow, as read: lineage, origin, first/last seen, optional content
+// and events (ordered by occurred_at). Derived facts (state, hop timings) are not filled in.
+struct StoredFlow {
+  std::string root_id;
+  std::vector<v1::TrackedMessage> messages;  // ordered by depth, then first_seen_at
+  bool truncated = false;
+};
+
+// Read side of storage for flow queries. Thread-safe: called from query worker threads.
+class FlowStore {
+ public:
+  virtual ~FlowStore() = default;
+
+  // NOT_FOUND if no event of `message_id` (a validated, lower-case UUID) was ever stored.
+  virtual absl::StatusOr<v1::TrackedMessage> GetMessage(const std::string& message_id,
+                                                        bool include_content) = 0;
+
+  // The flow of the root of `message_id`; at most `max_messages` messages.
+  virtual absl::StatusOr<StoredFlow> GetFlow(const std::string& message_id, bool include_content,
+                                             size_t max_messages) = 0;
+};
+
+}  // namespace utracker::server::storage
+
+#endif  // UTRACKER_SERVER_STORAGE_FLOW_STORE_H_

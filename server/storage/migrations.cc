@@ -1,0 +1,50 @@
+#include "storage/migrations.h"
+
+#include <set>
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "storage/pg_errors.h"
+
+namespace utracker::server::storage {
+namespace {
+
+// "utrackr" in ASCII: the advisory lock key shared by every replica's migrator.
+constexpr long long kMigrationLockKey = 0x75747261636b72;
+
+}  // namespace
+
+absl::StatusOr<MigrationReport> ApplyMigrations(const std::string& database_url,
+                                                const std::vector<Migration>& migrations) {
+  try {
+    pqxx::connection conn{database_url};
+    pqxx::work tx{conn, "migrate"};
+    tx.exec(absl::StrCat("SELECT pg_advisory_xact_lock(", kMigrationLockKey, ")"));
+    tx.exec0(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version integer PRIMARY KEY,"
+        " name text NOT NULL,"
+        " applied_at timestamptz NOT NULL DEFAULT now())");
+    std::set<int> done;
+    for (const auto& row : tx.exec("SELECT version FROM schema_migrations")) {
+      done.insert(row[0].as<int>());
+    }
+    MigrationReport report;
+    for (const Migration& m : migrations) {
+      if (done.count(m.version)) continue;
+      tx.exec(m.sql, absl::StrCat("migration ", m.version, "_", m.name));
+      tx.exec_params0("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version,
+                      m.name);
+      report.applied.push_back(m.version);
+      done.insert(m.version);
+    }
+    tx.commit();
+    report.schema_version = done.empty() ? 0 : *done.rbegin();
+    return report;
+  } catch (...) {
+    return StatusFromCurrentException("applying migrations");
+  }
+}
+
+}  // namespace utracker::server::storage

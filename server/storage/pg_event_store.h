@@ -1,0 +1,52 @@
+#ifndef UTRACKER_SERVER_STORAGE_PG_EVENT_STORE_H_
+#define UTRACKER_SERVER_STORAGE_PG_EVENT_STORE_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "storage/event_store.h"
+
+struct pg_conn;
+
+namespace utracker::server::storage {
+
+// EventStore on one PostgreSQL connection of its own, written with libpq directly because
+// libpqxx 6.4 cannot do binary COPY: events are COPY'd (binary) into a temporary staging
+// table, then moved with INSERT ... ON CONFLICT DO NOTHING, and messages upserted from the
+// same staging rows — one transaction per Store call. If the database refuses the data, the
+// batch is halved until the culprit is alone and rejected; the rest commits.
+//
+// Reconnects by itself (at most one attempt per `reconnect_pause`). Not thread-safe: owned
+// and called by one writer thread.
+class PgEventStore : public EventStore {
+ public:
+  explicit PgEventStore(std::string database_url,
+                        absl::Duration reconnect_pause = absl::Milliseconds(500));
+  ~PgEventStore() override;
+  PgEventStore(const PgEventStore&) = delete;
+  PgEventStore& operator=(const PgEventStore&) = delete;
+
+  absl::StatusOr<StoreResult> Store(absl::Span<const v1::Event* const> events) override;
+
+ private:
+  absl::Status EnsureConnected();
+  void Disconnect();
+  // Runs a statement; maps a failure to a status (UNAVAILABLE if the connection broke).
+  absl::Status Exec(const char* sql, const char* context, size_t* rows = nullptr);
+  absl::Status StatusFromLastError(const char* context);
+  // One transaction: COPY, merge, upsert, commit.
+  absl::Status CommitBatch(absl::Span<const v1::Event* const> events, size_t* inserted);
+  // Commits what it can of `events`, splitting on data errors. `offset` maps to input indexes.
+  absl::Status StoreSplitting(absl::Span<const v1::Event* const> events, size_t offset,
+                              StoreResult* result);
+
+  const std::string database_url_;
+  const absl::Duration reconnect_pause_;
+  absl::Time last_failed_connect_ = absl::InfinitePast();
+  pg_conn* conn_ = nullptr;
+};
+
+}  // namespace utracker::server::storage
+
+#endif  // UTRACKER_SERVER_STORAGE_PG_EVENT_STORE_H_

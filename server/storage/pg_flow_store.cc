@@ -1,0 +1,208 @@
+#include "storage/pg_flow_store.h"
+
+#include <mutex>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "storage/pg_errors.h"
+
+namespace utracker::server::storage {
+namespace {
+
+// Repeatable read so the messages and events of one answer come from one snapshot.
+using ReadTx = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
+
+constexpr const char* kMessageColumns =
+    "id::text, coalesce(parent_id::text, ''), root_id::text, depth, origin_service,"
+    " (extract(epoch FROM first_seen_at) * 1000000)::int8,"
+    " (extract(epoch FROM last_event_at) * 1000000)::int8,"
+    " coalesce(content_type, ''), CASE WHEN $2 THEN content END";
+
+constexpr const char* kEventColumns =
+    "event_id::text, message_id::text, coalesce(parent_id::text, ''), root_id::text, depth,"
+    " service, coalesce(instance, ''), kind::text, coalesce(name, ''),"
+    " (extract(epoch FROM occurred_at) * 1000000)::int8, coalesce(destination, ''),"
+    " coalesce(attributes::text, ''), coalesce(error, '')";
+
+void SetMicros(int64_t micros, google::protobuf::Timestamp* ts) {
+  // Floor division: timestamps before 1970 have negative micros.
+  int64_t secs = micros / 1000000;
+  int64_t rem = micros % 1000000;
+  if (rem < 0) {
+    rem += 1000000;
+    --secs;
+  }
+  ts->set_seconds(secs);
+  ts->set_nanos(static_cast<int32_t>(rem * 1000));
+}
+
+v1::EventKind KindFromLabel(const std::string& label) {
+  if (label == "sent") return v1::EVENT_KIND_SENT;
+  if (label == "received") return v1::EVENT_KIND_RECEIVED;
+  if (label == "processed") return v1::EVENT_KIND_PROCESSED;
+  if (label == "failed") return v1::EVENT_KIND_FAILED;
+  if (label == "note") return v1::EVENT_KIND_NOTE;
+  if (label == "replayed") return v1::EVENT_KIND_REPLAYED;
+  return v1::EVENT_KIND_UNSPECIFIED;
+}
+
+void ReadMessage(const pqxx::row& row, v1::TrackedMessage* m) {
+  m->set_id(row[0].as<std::string>());
+  m->set_parent_id(row[1].as<std::string>());
+  m->set_root_id(row[2].as<std::string>());
+  m->set_depth(row[3].as<uint32_t>());
+  m->set_origin_service(row[4].as<std::string>());
+  SetMicros(row[5].as<int64_t>(), m->mutable_first_seen_at());
+  SetMicros(row[6].as<int64_t>(), m->mutable_last_event_at());
+  if (!row[8].is_null()) {
+    m->set_content_type(row[7].as<std::string>());
+    m->set_content(pqxx::binarystring(row[8]).str());
+  }
+}
+
+void ReadAttributes(const std::string& json, v1::Event* e) {
+  if (json.empty()) return;
+  google::protobuf::Struct parsed;
+  // We wrote this jsonb ourselves as an object of strings; anything else is skipped.
+  if (!google::protobuf::util::JsonStringToMessage(json, &parsed).ok()) return;
+  for (const auto& [key, value] : parsed.fields()) {
+    if (value.kind_case() == google::protobuf::Value::kStringValue) {
+      (*e->mutable_attributes())[key] = value.string_value();
+    }
+  }
+}
+
+void ReadEvent(const pqxx::row& row, v1::Event* e) {
+  e->set_event_id(row[0].as<std::string>());
+  e->set_message_id(row[1].as<std::string>());
+  e->set_parent_id(row[2].as<std::string>());
+  e->set_root_id(row[3].as<std::string>());
+  e->set_depth(row[4].as<uint32_t>());
+  e->set_service(row[5].as<std::string>());
+  e->set_instance(row[6].as<std::string>());
+  e->set_kind(KindFromLabel(row[7].as<std::string>()));
+  e->set_name(row[8].as<std::string>());
+  SetMicros(row[9].as<int64_t>(), e->mutable_occurred_at());
+  e->set_destination(row[10].as<std::string>());
+  ReadAttributes(row[11].as<std::string>(), e);
+  e->set_error(row[12].as<std::string>());
+}
+
+}  // namespace
+
+struct PgFlowStore::Pool {
+  explicit Pool(std::string url) : database_url(std::move(url)) {}
+
+  std::unique_ptr<pqxx::connection> Borrow() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!idle.empty()) {
+        auto conn = std::move(idle.back());
+        idle.pop_back();
+        return conn;
+      }
+    }
+    return std::make_unique<pqxx::connection>(database_url);  // throws broken_connection
+  }
+
+  // A connection is returned only after a query succeeded on it; one that threw is dropped.
+  void Return(std::unique_ptr<pqxx::connection> conn) {
+    if (!conn || !conn->is_open()) return;
+    std::lock_guard<std::mutex> lock(mu);
+    idle.push_back(std::move(conn));
+  }
+
+  const std::string database_url;
+  std::mutex mu;
+  std::vector<std::unique_ptr<pqxx::connection>> idle;  // guarded by mu
+};
+
+PgFlowStore::PgFlowStore(std::string database_url)
+    : pool_(std::make_unique<Pool>(std::move(database_url))) {}
+
+PgFlowStore::~PgFlowStore() = default;
+
+absl::StatusOr<v1::TrackedMessage> PgFlowStore::GetMessage(const std::string& message_id,
+                                                           bool include_content) {
+  try {
+    auto conn = pool_->Borrow();
+    v1::TrackedMessage message;
+    {
+      ReadTx tx{*conn, "get_message"};
+      pqxx::result rows = tx.exec_params(
+          absl::StrCat("SELECT ", kMessageColumns, " FROM messages WHERE id = $1::uuid"),
+          message_id, include_content);
+      if (rows.empty()) {
+        pool_->Return(std::move(conn));
+        return absl::NotFoundError(absl::StrCat("no events stored for message ", message_id));
+      }
+      ReadMessage(rows[0], &message);
+      for (const auto& row : tx.exec_params(
+               absl::StrCat("SELECT ", kEventColumns,
+                            " FROM events WHERE message_id = $1::uuid"
+                            " ORDER BY occurred_at, event_id"),
+               message_id)) {
+        ReadEvent(row, message.add_events());
+      }
+      tx.commit();
+    }
+    pool_->Return(std::move(conn));
+    return message;
+  } catch (...) {
+    return StatusFromCurrentException("reading message");
+  }
+}
+
+absl::StatusOr<StoredFlow> PgFlowStore::GetFlow(const std::string& message_id,
+                                                bool include_content, size_t max_messages) {
+  try {
+    auto conn = pool_->Borrow();
+    StoredFlow flow;
+    {
+      ReadTx tx{*conn, "get_flow"};
+      pqxx::result root =
+          tx.exec_params("SELECT root_id::text FROM messages WHERE id = $1::uuid", message_id);
+      if (root.empty()) {
+        pool_->Return(std::move(conn));
+        return absl::NotFoundError(absl::StrCat("no events stored for message ", message_id));
+      }
+      flow.root_id = root[0][0].as<std::string>();
+      pqxx::result rows = tx.exec_params(
+          absl::StrCat("SELECT ", kMessageColumns,
+                       " FROM messages WHERE root_id = $1::uuid"
+                       " ORDER BY depth, first_seen_at, id LIMIT $3"),
+          flow.root_id, include_content, static_cast<int64_t>(max_messages) + 1);
+      std::unordered_map<std::string, size_t> index;
+      for (const auto& row : rows) {
+        if (flow.messages.size() == max_messages) {
+          flow.truncated = true;
+          break;
+        }
+        flow.messages.emplace_back();
+        ReadMessage(row, &flow.messages.back());
+        index.emplace(flow.messages.back().id(), flow.messages.size() - 1);
+      }
+      for (const auto& row :
+           tx.exec_params(absl::StrCat("SELECT ", kEventColumns,
+                                       " FROM events WHERE root_id = $1::uuid"
+                                       " ORDER BY occurred_at, event_id"),
+                          flow.root_id)) {
+        auto it = index.find(row[1].as<std::string>());
+        if (it != index.end()) ReadEvent(row, flow.messages[it->second].add_events());
+      }
+      tx.commit();
+    }
+    pool_->Return(std::move(conn));
+    return flow;
+  } catch (...) {
+    return StatusFromCurrentException("reading flow");
+  }
+}
+
+}  // namespace utracker::server::storage

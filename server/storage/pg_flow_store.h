@@ -1,0 +1,30 @@
+#ifndef UTRACKER_SERVER_STORAGE_PG_FLOW_STORE_H_
+#define UTRACKER_SERVER_STORAGE_PG_FLOW_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "storage/flow_store.h"
+
+namespace utracker::server::storage {
+
+// FlowStore on libpqxx with a small pool of connections, one borrowed per query; a connection
+// that broke is dropped and a new one made on the next query. Thread-safe.
+class PgFlowStore : public FlowStore {
+ public:
+  explicit PgFlowStore(std::string database_url);
+  ~PgFlowStore() override;
+
+  absl::StatusOr<v1::TrackedMessage> GetMessage(const std::string& message_id,
+                                                bool include_content) override;
+  absl::StatusOr<StoredFlow> GetFlow(const std::string& message_id, bool include_content,
+                                     size_t max_messages) override;
+
+ private:
+  struct Pool;  // idle pqxx connections; defined where pqxx is included
+  const std::unique_ptr<Pool> pool_;
+};
+
+}  // namespace utracker::server::storage
+
+#endif  // UTRACKER_SERVER_STORAGE_PG_FLOW_STORE_H_
