@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "absl/flags/flag.h"
@@ -34,6 +35,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   absl::ParseCommandLine(argc, argv);
+  // Logs go to stderr; stdout carries only the "listening on" line scripts read.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("utracker-server"));
   spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
 
   const std::string database_url = absl::GetFlag(FLAGS_database_url);

@@ -1,5 +1,7 @@
 #include "app/server_app.h"
 
+#include <algorithm>
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <spdlog/spdlog.h>
@@ -55,6 +57,8 @@ absl::StatusOr<int> ServerApp::Start() {
     server_.reset();
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen));
   }
+  // Health is known before the port is announced, so the first Check already answers.
+  SetServing(storage::Ping(options_.database_url).ok());
   health_thread_ = std::thread([this] { HealthLoop(); });
   return port;
 }
@@ -78,14 +82,15 @@ void ServerApp::SetServing(bool serving) {
 void ServerApp::HealthLoop() {
   // The writer reports health after every commit; this covers idle periods.
   std::unique_lock<std::mutex> lock(health_mu_);
-  while (!stopping_) {
+  for (;;) {
+    health_wake_.wait_for(lock, absl::ToChronoMilliseconds(options_.health_check_interval),
+                          [this] { return stopping_; });
+    if (stopping_) return;
     lock.unlock();
     const absl::Status st = storage::Ping(options_.database_url);
     if (!st.ok()) spdlog::debug("health ping: {}", st.ToString());
     SetServing(st.ok());
     lock.lock();
-    health_wake_.wait_for(lock, absl::ToChronoSeconds(options_.health_check_interval),
-                          [this] { return stopping_; });
   }
 }
 
@@ -98,8 +103,16 @@ void ServerApp::Shutdown(absl::Duration grace) {
   }
   health_wake_.notify_all();
   if (health_thread_.joinable()) health_thread_.join();
+  // Streams end (UNAVAILABLE) as soon as their in-flight batches are acked. Only then is
+  // the gRPC server shut down: its Shutdown waits for every client connection to close,
+  // which idle clients do late, so it gets a short deadline after which it cuts them.
+  const absl::Time deadline = absl::Now() + grace;
   tracker_->Drain();
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  if (!tracker_->AwaitNoStreams(deadline)) {
+    spdlog::warn("{} LogEvents streams still open after the grace period; cancelling them",
+                 tracker_->ActiveStreams());
+  }
+  server_->Shutdown(absl::ToChronoTime(std::min(deadline, absl::Now() + absl::Seconds(1))));
   writer_->Stop();
   server_->Wait();
   server_.reset();

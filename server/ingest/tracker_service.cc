@@ -257,6 +257,7 @@ bool TrackerService::Register(LogEventsReactor* reactor) {
 void TrackerService::Unregister(LogEventsReactor* reactor) {
   std::lock_guard<std::mutex> lock(mu_);
   active_.erase(reactor);
+  if (active_.empty()) none_active_.notify_all();
 }
 
 void TrackerService::Drain() {
@@ -270,6 +271,12 @@ void TrackerService::Drain() {
     }
   }
   for (LogEventsReactor* r : held) r->ReleaseAndDrain();
+}
+
+bool TrackerService::AwaitNoStreams(absl::Time deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return none_active_.wait_until(lock, absl::ToChronoTime(deadline),
+                                 [this] { return active_.empty(); });
 }
 
 size_t TrackerService::ActiveStreams() {

@@ -1,6 +1,7 @@
 #ifndef UTRACKER_SERVER_INGEST_TRACKER_SERVICE_H_
 #define UTRACKER_SERVER_INGEST_TRACKER_SERVICE_H_
 
+#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <unordered_set>
@@ -39,6 +40,9 @@ class TrackerService final : public v1::Tracker::CallbackService {
   // Streams not yet done (for shutdown and tests).
   size_t ActiveStreams();
 
+  // Blocks until no stream is left or `deadline` passes; true if none is left.
+  bool AwaitNoStreams(absl::Time deadline);
+
  private:
   friend class LogEventsReactor;
   // Returns false when draining (the new stream must be refused).
@@ -48,6 +52,7 @@ class TrackerService final : public v1::Tracker::CallbackService {
   BatchWriter* const writer_;
   const std::function<absl::Time()> now_;
   std::mutex mu_;
+  std::condition_variable none_active_;
   std::unordered_set<LogEventsReactor*> active_;  // guarded by mu_
   bool draining_ = false;                         // guarded by mu_
 };

@@ -1,0 +1,188 @@
+// PgEventStore and PgFlowStore against a real PostgreSQL.
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "query/message_state.h"
+#include "storage/migrations.h"
+#include "storage/pg_event_store.h"
+#include "storage/pg_flow_store.h"
+#include "support/event_factory.h"
+#include "support/test_database.h"
+#include "wire/event_validation.h"
+#include "wire/uuid.h"
+
+namespace utracker::server::storage {
+namespace {
+
+using testing::MakeEvent;
+
+std::vector<const v1::Event*> Ptrs(const std::vector<v1::Event>& events) {
+  std::vector<const v1::Event*> out;
+  for (const auto& e : events) out.push_back(&e);
+  return out;
+}
+
+class PgStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(db_.ok());
+    auto m = ApplyMigrations(db_.url(), EmbeddedMigrations());
+    ASSERT_TRUE(m.ok()) << m.status();
+    store_ = std::make_unique<PgEventStore>(db_.url());
+  }
+
+  std::vector<v1::Event> Events(int n) {
+    std::vector<v1::Event> out;
+    for (int i = 0; i < n; ++i) {
+      out.push_back(MakeEvent(wire::NewUuidV7(), "svc" + std::to_string(i % 8),
+                              v1::EVENT_KIND_SENT, t0_ + absl::Milliseconds(i)));
+    }
+    return out;
+  }
+
+  testing::TestDatabase db_;
+  std::unique_ptr<PgEventStore> store_;
+  const absl::Time t0_ = absl::Now() - absl::Hours(1);
+};
+
+TEST_F(PgStoreTest, StoresEventsWithTheirFields) {
+  v1::Event e = MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_FAILED, t0_);
+  e.set_destination("bob");
+  e.set_error("boom: \"quoted\"\n");
+  (*e.mutable_attributes())["order"] = "42";
+  e.set_content_type("application/json");
+  e.set_content(std::string("{\"a\":1}\0\xff", 9));
+  auto r = store_->Store({&e});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->inserted, 1u);
+  auto rows = db_.Query(
+      "SELECT event_id, message_id = root_id, kind, service, destination, error, "
+      "attributes->>'order', instance, depth FROM events");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{e.event_id(), "t", "failed", "alice", "bob",
+                                               "boom: \"quoted\"\n", "42", "test-host", "0"}));
+  EXPECT_EQ(db_.Scalar("SELECT encode(content, 'hex') FROM messages"), "7b2261223a317d00ff");
+  EXPECT_EQ(db_.Scalar("SELECT content_type FROM messages"), "application/json");
+}
+
+TEST_F(PgStoreTest, DuplicatesAreStoredOnceAcrossAndWithinBatches) {
+  std::vector<v1::Event> events = Events(100);
+  events.push_back(events[10]);  // same event twice in one batch
+  auto first = store_->Store(Ptrs(events));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->inserted, 100u);
+  EXPECT_EQ(first->duplicates, 1u);
+  auto again = store_->Store(Ptrs(events));  // a client retry of everything
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->inserted, 0u);
+  EXPECT_EQ(again->duplicates, 101u);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM events"), "100");
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM messages"), "100");
+}
+
+TEST_F(PgStoreTest, OneBadEventInAThousandIsRejectedByValidationTheRestStored) {
+  std::vector<v1::Event> request = Events(1000);
+  request[500].set_name(std::string("nul\0byte", 8));
+  std::vector<v1::Event> valid;
+  std::vector<std::string> reasons;
+  for (auto& e : request) {
+    absl::Status st = wire::ValidateAndNormalizeEvent(e, absl::Now());
+    if (st.ok()) {
+      valid.push_back(e);
+    } else {
+      reasons.emplace_back(st.message());
+    }
+  }
+  ASSERT_EQ(reasons.size(), 1u);
+  EXPECT_TRUE(absl::StrContains(reasons[0], "NUL")) << reasons[0];
+  auto r = store_->Store(Ptrs(valid));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->inserted, 999u);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM events"), "999");
+}
+
+TEST_F(PgStoreTest, WhenPostgresRefusesARowTheBatchIsSplitAndOnlyThatRowRejected) {
+  // Bypasses validation on purpose: the NUL byte reaches COPY, which fails the whole batch.
+  std::vector<v1::Event> events = Events(1000);
+  events[737].set_name(std::string("nul\0byte", 8));
+  auto r = store_->Store(Ptrs(events));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->rejected.size(), 1u);
+  EXPECT_EQ(r->rejected[0].first, 737u);
+  EXPECT_TRUE(absl::StrContains(r->rejected[0].second, "refused by PostgreSQL"))
+      << r->rejected[0].second;
+  EXPECT_EQ(r->inserted, 999u);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM events"), "999");
+  EXPECT_EQ(db_.Scalar(absl::StrCat("SELECT count(*) FROM events WHERE event_id = '",
+                                    events[737].event_id(), "'")),
+            "0");
+}
+
+TEST_F(PgStoreTest, AuthorIsEarliestSenderWhateverTheArrivalOrder) {
+  const std::string id = wire::NewUuidV7();
+  v1::Event received = MakeEvent(id, "bob", v1::EVENT_KIND_RECEIVED, t0_ + absl::Seconds(1));
+  v1::Event sent = MakeEvent(id, "alice", v1::EVENT_KIND_SENT, t0_ + absl::Seconds(2));  // skewed clock
+  sent.set_content("payload");
+  ASSERT_TRUE(store_->Store({&received}).ok());
+  EXPECT_EQ(db_.Scalar("SELECT origin_service FROM messages"), "bob");
+  ASSERT_TRUE(store_->Store({&sent}).ok());
+  EXPECT_EQ(db_.Scalar("SELECT origin_service FROM messages"), "alice");
+  EXPECT_EQ(db_.Scalar("SELECT content FROM messages"), "\\x7061796c6f6164");
+  auto rows = db_.Query("SELECT first_seen_at < last_event_at FROM messages");
+  EXPECT_EQ(rows[0][0], "t");
+}
+
+TEST_F(PgStoreTest, FlowStoreReturnsMessagesAndFlowsOfThreeGenerations) {
+  const std::string root = wire::NewUuidV7(), child = wire::NewUuidV7(), grand = wire::NewUuidV7();
+  std::vector<v1::Event> events = {
+      MakeEvent(root, "alice", v1::EVENT_KIND_SENT, t0_),
+      MakeEvent(root, "bob", v1::EVENT_KIND_RECEIVED, t0_ + absl::Milliseconds(10)),
+      MakeEvent(child, "bob", v1::EVENT_KIND_SENT, t0_ + absl::Milliseconds(20), root, root, 1),
+      MakeEvent(child, "carl", v1::EVENT_KIND_PROCESSED, t0_ + absl::Milliseconds(30), root, root, 1),
+      MakeEvent(grand, "carl", v1::EVENT_KIND_SENT, t0_ + absl::Milliseconds(40), child, root, 2),
+  };
+  (*events[0].mutable_attributes())["k"] = "v";
+  ASSERT_TRUE(store_->Store(Ptrs(events)).ok());
+  PgFlowStore flows(db_.url());
+
+  auto flow = flows.GetFlow(grand, false, 100);
+  ASSERT_TRUE(flow.ok()) << flow.status();
+  EXPECT_EQ(flow->root_id, root);
+  ASSERT_EQ(flow->messages.size(), 3u);
+  EXPECT_EQ(flow->messages[0].id(), root);
+  EXPECT_EQ(flow->messages[1].id(), child);
+  EXPECT_EQ(flow->messages[1].parent_id(), root);
+  EXPECT_EQ(flow->messages[2].depth(), 2u);
+  EXPECT_EQ(flow->messages[0].events_size(), 2);
+  EXPECT_EQ(flow->messages[0].events(0).attributes().at("k"), "v");
+  EXPECT_FALSE(flow->truncated);
+
+  auto small = flows.GetFlow(root, false, 2);
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ(small->messages.size(), 2u);
+  EXPECT_TRUE(small->truncated);
+
+  auto m = flows.GetMessage(child, false);
+  ASSERT_TRUE(m.ok()) << m.status();
+  query::DeriveMessageFacts(*m);
+  EXPECT_EQ(m->origin_service(), "bob");
+  EXPECT_EQ(m->state(), v1::MESSAGE_STATE_PROCESSED);
+  ASSERT_EQ(m->events_size(), 2);
+  EXPECT_EQ(m->events(1).service(), "carl");
+  EXPECT_EQ(m->events(1).occurred_at().nanos() % 1000, 0);
+
+  EXPECT_EQ(flows.GetMessage(wire::NewUuidV7(), false).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(flows.GetFlow(wire::NewUuidV7(), false, 10).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST(PgEventStoreUnreachable, ReportsUnavailableAndNothingElse) {
+  PgEventStore store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2");
+  v1::Event e = MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_SENT, absl::Now());
+  auto r = store.Store({&e});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+}
+
+}  // namespace
+}  // namespace utracker::server::storage

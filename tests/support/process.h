@@ -1,0 +1,45 @@
+#ifndef UTRACKER_TESTS_SUPPORT_PROCESS_H_
+#define UTRACKER_TESTS_SUPPORT_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace utracker::testing {
+
+// A child process running a built binary, its stdout readable line by line (stderr is
+// inherited, so its logs land in the test output). Kills the child (SIGKILL) if still
+// running at destruction.
+class ChildProcess {
+ public:
+  ChildProcess(const std::string& path, const std::vector<std::string>& args);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  bool started() const { return pid_ > 0; }
+  // Next stdout line, or nullopt on EOF/timeout.
+  std::optional<std::string> ReadLine(absl::Duration timeout);
+  // Sends `sig` and waits for exit; returns the exit code (128+signal if killed), or
+  // nullopt if it did not exit within `timeout`.
+  std::optional<int> Signal(int sig, absl::Duration timeout);
+  // Waits for exit (no signal).
+  std::optional<int> Wait(absl::Duration timeout);
+
+ private:
+  pid_t pid_ = -1;
+  int stdout_fd_ = -1;
+  std::string buffer_;
+};
+
+// Runs a command to completion; returns (exit code, stdout).
+std::pair<int, std::string> RunCommand(const std::vector<std::string>& argv);
+
+
+}  // namespace utracker::testing
+
+#endif  // UTRACKER_TESTS_SUPPORT_PROCESS_H_

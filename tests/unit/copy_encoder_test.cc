@@ -1,0 +1,77 @@
+#include <gtest/gtest.h>
+
+#include "storage/copy_encoder.h"
+#include "support/event_factory.h"
+
+namespace utracker::server::storage {
+namespace {
+
+// Reads big-endian fields back out of the encoder's output.
+struct Reader {
+  absl::string_view s;
+  size_t pos = 0;
+  int64_t Int(int bytes) {
+    int64_t v = 0;
+    for (int i = 0; i < bytes; ++i) v = v << 8 | static_cast<uint8_t>(s[pos++]);
+    if (bytes == 2) return static_cast<int16_t>(v);
+    if (bytes == 4) return static_cast<int32_t>(v);
+    return v;
+  }
+  // A field: its bytes, or "<NULL>".
+  std::string Field() {
+    const int64_t len = Int(4);
+    if (len < 0) return "<NULL>";
+    std::string out(s.substr(pos, static_cast<size_t>(len)));
+    pos += static_cast<size_t>(len);
+    return out;
+  }
+};
+
+TEST(CopyEncoder, WritesHeaderRowsAndTrailerInPostgresBinaryFormat) {
+  const absl::Time t = absl::FromUnixSeconds(946684800 + 1) + absl::Microseconds(5);
+  v1::Event e = testing::MakeEvent("0190a1a0-0000-7000-8000-0000000000aa", "alice",
+                                   v1::EVENT_KIND_SENT, t);
+  e.set_destination("bob");
+  (*e.mutable_attributes())["q\"k"] = "line\nbreak";
+  EventCopyEncoder enc;
+  enc.Append(e);
+  enc.Finish();
+  const std::string out(enc.data());
+
+  ASSERT_EQ(out.substr(0, 11), std::string("PGCOPY\n\377\r\n\0", 11));
+  Reader r{out, 11};
+  EXPECT_EQ(r.Int(4), 0);  // flags
+  EXPECT_EQ(r.Int(4), 0);  // extension
+  EXPECT_EQ(r.Int(2), 15);  // columns
+  EXPECT_EQ(r.Field().size(), 16u);  // event_id
+  std::string ts = r.Field();
+  ASSERT_EQ(ts.size(), 8u);
+  Reader tr{ts};
+  EXPECT_EQ(tr.Int(8), 1000005);  // µs since 2000-01-01
+  std::string msg = r.Field();
+  EXPECT_EQ(static_cast<uint8_t>(msg[0]), 0x01);
+  EXPECT_EQ(static_cast<uint8_t>(msg[15]), 0xaa);
+  EXPECT_EQ(r.Field(), "<NULL>");   // parent_id
+  EXPECT_EQ(r.Field(), msg);        // root_id
+  EXPECT_EQ(r.Field().size(), 4u);  // depth
+  EXPECT_EQ(r.Field(), "alice");
+  EXPECT_EQ(r.Field(), "test-host");
+  EXPECT_EQ(r.Field(), "sent");
+  EXPECT_EQ(r.Field(), "<NULL>");  // name
+  EXPECT_EQ(r.Field(), "bob");
+  EXPECT_EQ(r.Field(), "\x01{\"q\\\"k\":\"line\\nbreak\"}");  // jsonb v1 + escaped JSON
+  EXPECT_EQ(r.Field(), "<NULL>");  // error
+  EXPECT_EQ(r.Field(), "<NULL>");  // content_type
+  EXPECT_EQ(r.Field(), "<NULL>");  // content
+  EXPECT_EQ(r.Int(2), -1);         // trailer
+  EXPECT_EQ(r.pos, out.size());
+}
+
+TEST(CopyEncoder, TimestampsBeforeThePostgresEpochAreNegative) {
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(0);
+  EXPECT_EQ(PgTimestampMicros(ts), -946684800LL * 1000000);
+}
+
+}  // namespace
+}  // namespace utracker::server::storage

@@ -1,0 +1,164 @@
+// The LogEvents reactor on a real in-process gRPC server (port 0) in front of a fake store.
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include "ingest/tracker_service.h"
+#include "support/event_factory.h"
+#include "support/fake_event_store.h"
+#include "wire/uuid.h"
+
+namespace utracker::server::ingest {
+namespace {
+
+using testing::FakeEventStore;
+
+class TrackerServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(port, 0);
+    stub_ = v1::Tracker::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+  }
+  void TearDown() override {
+    store_->SetStall(false);
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    writer_.Stop();
+  }
+
+  v1::LogEventsRequest Request(uint64_t seq, int n) {
+    v1::LogEventsRequest req;
+    req.set_seq(seq);
+    for (int i = 0; i < n; ++i) {
+      *req.add_events() =
+          testing::MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_SENT, absl::Now());
+    }
+    return req;
+  }
+
+  FakeEventStore* store_ = new FakeEventStore;
+  BatchWriter writer_{std::unique_ptr<FakeEventStore>(store_), BatchWriter::Options{}};
+  TrackerService service_{&writer_};
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::Tracker::Stub> stub_;
+};
+
+TEST_F(TrackerServiceTest, BadEventIsRejectedWithReasonAndItsBatchMatesAreStored) {
+  grpc::ClientContext ctx;
+  auto stream = stub_->LogEvents(&ctx);
+  v1::LogEventsRequest req = Request(7, 5);
+  req.mutable_events(2)->set_event_id("nope");
+  req.mutable_events(4)->set_name("poison");  // passes validation, refused by the store
+  ASSERT_TRUE(stream->Write(req));
+  v1::LogEventsResponse resp;
+  ASSERT_TRUE(stream->Read(&resp));
+  EXPECT_EQ(resp.seq(), 7u);
+  EXPECT_EQ(resp.accepted(), 3u);
+  ASSERT_EQ(resp.rejected_size(), 2);
+  EXPECT_EQ(resp.rejected(0).index(), 2u);
+  EXPECT_NE(resp.rejected(0).reason().find("event_id"), std::string::npos);
+  EXPECT_EQ(resp.rejected(1).index(), 4u);
+  EXPECT_NE(resp.rejected(1).reason().find("refused"), std::string::npos);
+  EXPECT_EQ(store_->stored(), 3u);
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+TEST_F(TrackerServiceTest, AckComesOnlyAfterTheStoreReturns) {
+  store_->SetStall(true);
+  grpc::ClientContext ctx;
+  auto stream = stub_->LogEvents(&ctx);
+  ASSERT_TRUE(stream->Write(Request(1, 3)));
+  std::atomic<bool> got{false};
+  v1::LogEventsResponse resp;
+  std::thread reader([&] {
+    if (stream->Read(&resp)) got = true;
+  });
+  store_->AwaitCalls(1);
+  // The store is holding the batch; an early ack would arrive within this bound.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(got.load());
+  store_->SetStall(false);
+  reader.join();
+  EXPECT_TRUE(got.load());
+  EXPECT_EQ(resp.accepted(), 3u);
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+TEST_F(TrackerServiceTest, PipelinedRequestsAreAllAnsweredBySeq) {
+  grpc::ClientContext ctx;
+  auto stream = stub_->LogEvents(&ctx);
+  std::thread writer([&] {
+    for (uint64_t s = 1; s <= 50; ++s) ASSERT_TRUE(stream->Write(Request(s, 20)));
+    stream->WritesDone();
+  });
+  std::set<uint64_t> seqs;
+  v1::LogEventsResponse resp;
+  uint32_t accepted = 0;
+  while (stream->Read(&resp)) {
+    seqs.insert(resp.seq());
+    accepted += resp.accepted();
+  }
+  writer.join();
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(seqs.size(), 50u);
+  EXPECT_EQ(accepted, 1000u);
+  EXPECT_EQ(store_->stored(), 1000u);
+}
+
+TEST_F(TrackerServiceTest, StoreUnavailableEndsTheStreamWithoutAck) {
+  store_->SetFail(true);
+  grpc::ClientContext ctx;
+  auto stream = stub_->LogEvents(&ctx);
+  ASSERT_TRUE(stream->Write(Request(1, 2)));
+  v1::LogEventsResponse resp;
+  EXPECT_FALSE(stream->Read(&resp));
+  grpc::Status st = stream->Finish();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(st.error_message().find("database down"), std::string::npos);
+}
+
+TEST_F(TrackerServiceTest, OversizedRequestIsRejectedEventByEvent) {
+  grpc::ClientContext ctx;
+  auto stream = stub_->LogEvents(&ctx);
+  ASSERT_TRUE(stream->Write(Request(3, TrackerService::kMaxEventsPerRequest + 1)));
+  v1::LogEventsResponse resp;
+  ASSERT_TRUE(stream->Read(&resp));
+  EXPECT_EQ(resp.accepted(), 0u);
+  EXPECT_EQ(resp.rejected_size(), TrackerService::kMaxEventsPerRequest + 1);
+  EXPECT_NE(resp.rejected(0).reason().find("limit"), std::string::npos);
+  EXPECT_EQ(store_->calls(), 0);
+}
+
+TEST_F(TrackerServiceTest, DrainAcksInFlightBatchesThenEndsStreams) {
+  store_->SetStall(true);
+  grpc::ClientContext ctx;
+  auto stream = stub_->LogEvents(&ctx);
+  ASSERT_TRUE(stream->Write(Request(9, 4)));
+  store_->AwaitCalls(1);
+  service_.Drain();
+  store_->SetStall(false);
+  v1::LogEventsResponse resp;
+  ASSERT_TRUE(stream->Read(&resp));  // the in-flight batch is still acked
+  EXPECT_EQ(resp.seq(), 9u);
+  EXPECT_EQ(resp.accepted(), 4u);
+  EXPECT_FALSE(stream->Read(&resp));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+
+  grpc::ClientContext ctx2;  // new streams are refused while draining
+  auto late = stub_->LogEvents(&ctx2);
+  EXPECT_FALSE(late->Read(&resp));
+  EXPECT_EQ(late->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+}  // namespace
+}  // namespace utracker::server::ingest
