@@ -40,6 +40,7 @@ if ! psql "$ADMIN_URL" -Atqc "SELECT 1 FROM pg_database WHERE datname = 'utracke
 fi
 DATABASE_URL="$(ut_pg_url "$DATA_DIR" utracker)"
 LISTEN="${UTRACKER_LISTEN:-127.0.0.1:50051}"
+NOW="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 
 cat >&2 <<MSG
 
@@ -48,7 +49,7 @@ cat >&2 <<MSG
 
   utracker-server on $LISTEN. Try it with grpcurl (see README.md for more):
     grpcurl -plaintext $LISTEN list
-    grpcurl -plaintext -d '{"seq":1,"events":[{"event_id":"0190a1a0-0000-7000-8000-000000000001","message_id":"0190a1a0-0000-7000-8000-0000000000aa","service":"alice","kind":"EVENT_KIND_SENT","destination":"bob","occurred_at":"2026-11-28T10:00:00Z"}]}' $LISTEN utracker.v1.Tracker/LogEvents
+    grpcurl -plaintext -d '{"seq":1,"events":[{"event_id":"0190a1a0-0000-7000-8000-000000000001","message_id":"0190a1a0-0000-7000-8000-0000000000aa","service":"alice","kind":"EVENT_KIND_SENT","destination":"bob","occurred_at":"$NOW"}]}' $LISTEN utracker.v1.Tracker/LogEvents
     grpcurl -plaintext -d '{"message_id":"0190a1a0-0000-7000-8000-0000000000aa"}' $LISTEN utracker.v1.Flows/GetFlow
 
   Ctrl-C stops the server (in-flight batches are committed first) and PostgreSQL.

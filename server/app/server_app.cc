@@ -50,6 +50,9 @@ absl::StatusOr<int> ServerApp::Start() {
   int port = 0;
   builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
+  // gRPC sets SO_REUSEPORT by default: a second server on the same port would then start
+  // "successfully" and steal half the connections. Fail instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(tracker_.get());
   builder.RegisterService(flows_.get());
   server_ = builder.BuildAndStart();
