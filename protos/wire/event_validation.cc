@@ -41,30 +41,6 @@ absl::Status CheckUuid(absl::string_view field, std::string* value, bool require
   return absl::OkStatus();
 }
 
-absl::Status CheckLineage(v1::Event& e) {
-  UTRACKER_RETURN_IF_ERROR(CheckUuid("message_id", e.mutable_message_id(), true));
-  UTRACKER_RETURN_IF_ERROR(CheckUuid("parent_id", e.mutable_parent_id(), false));
-  UTRACKER_RETURN_IF_ERROR(CheckUuid("root_id", e.mutable_root_id(), false));
-  if (e.parent_id().empty()) {
-    if (!e.root_id().empty() && e.root_id() != e.message_id()) {
-      return Invalid("root_id", "must be empty or equal message_id when parent_id is empty");
-    }
-    if (e.depth() != 0) return Invalid("depth", "must be 0 for a root message (no parent_id)");
-    e.set_root_id(e.message_id());
-    return absl::OkStatus();
-  }
-  if (e.parent_id() == e.message_id()) return Invalid("parent_id", "equals message_id");
-  if (e.root_id().empty()) return Invalid("root_id", "is required when parent_id is set");
-  if (e.root_id() == e.message_id()) {
-    return Invalid("root_id", "equals message_id but the message has a parent");
-  }
-  if (e.depth() == 0) return Invalid("depth", "must be at least 1 when parent_id is set");
-  if (e.depth() > kMaxDepth) {
-    return Invalid("depth", absl::StrCat(e.depth(), " is above the limit ", kMaxDepth));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status CheckOccurredAt(v1::Event& e, absl::Time now) {
   if (!e.has_occurred_at()) return Invalid("occurred_at", "is required");
   auto* ts = e.mutable_occurred_at();
@@ -88,9 +64,37 @@ absl::Status CheckOccurredAt(v1::Event& e, absl::Time now) {
 
 }  // namespace
 
+absl::Status ValidateAndNormalizeLineage(absl::string_view id_field, std::string* id,
+                                         std::string* parent_id, std::string* root_id,
+                                         uint32_t depth) {
+  UTRACKER_RETURN_IF_ERROR(CheckUuid(id_field, id, true));
+  UTRACKER_RETURN_IF_ERROR(CheckUuid("parent_id", parent_id, false));
+  UTRACKER_RETURN_IF_ERROR(CheckUuid("root_id", root_id, false));
+  if (parent_id->empty()) {
+    if (!root_id->empty() && *root_id != *id) {
+      return Invalid("root_id", absl::StrCat("must be empty or equal ", id_field,
+                                             " when parent_id is empty"));
+    }
+    if (depth != 0) return Invalid("depth", "must be 0 for a root message (no parent_id)");
+    *root_id = *id;
+    return absl::OkStatus();
+  }
+  if (*parent_id == *id) return Invalid("parent_id", absl::StrCat("equals ", id_field));
+  if (root_id->empty()) return Invalid("root_id", "is required when parent_id is set");
+  if (*root_id == *id) {
+    return Invalid("root_id", absl::StrCat("equals ", id_field, " but the message has a parent"));
+  }
+  if (depth == 0) return Invalid("depth", "must be at least 1 when parent_id is set");
+  if (depth > kMaxDepth) {
+    return Invalid("depth", absl::StrCat(depth, " is above the limit ", kMaxDepth));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateAndNormalizeEvent(v1::Event& e, absl::Time now) {
   UTRACKER_RETURN_IF_ERROR(CheckUuid("event_id", e.mutable_event_id(), true));
-  UTRACKER_RETURN_IF_ERROR(CheckLineage(e));
+  UTRACKER_RETURN_IF_ERROR(ValidateAndNormalizeLineage(
+      "message_id", e.mutable_message_id(), e.mutable_parent_id(), e.mutable_root_id(), e.depth()));
   if (e.kind() == v1::EVENT_KIND_UNSPECIFIED || !v1::EventKind_IsValid(e.kind())) {
     return Invalid("kind", absl::StrCat("must be one of SENT, RECEIVED, PROCESSED, FAILED, NOTE, "
                                         "REPLAYED (got ", static_cast<int>(e.kind()), ")"));

@@ -2,6 +2,8 @@
 #define UTRACKER_WIRE_EVENT_VALIDATION_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -24,6 +26,14 @@ inline constexpr size_t kMaxAttributeValueBytes = 4 * 1024;
 inline constexpr uint32_t kMaxDepth = 10000;
 // How far ahead of the server's clock an event's occurred_at may be.
 inline constexpr absl::Duration kMaxClockSkew = absl::Hours(24);
+
+// Checks a message's lineage (the rules every event and envelope follow) and normalises it:
+// UUIDs lower-cased; a root (no parent) has depth 0 and root_id == id (filled in when empty);
+// a child names its root (different from itself) and has depth 1..kMaxDepth.
+// `id_field` names the id in error messages ("message_id" for events, "id" for envelopes).
+absl::Status ValidateAndNormalizeLineage(absl::string_view id_field, std::string* id,
+                                         std::string* parent_id, std::string* root_id,
+                                         uint32_t depth);
 
 // Checks one event against the wire contract and normalises it in place, so that what is
 // stored is canonical: UUIDs lower-cased, root_id filled in for a root message,

@@ -74,6 +74,22 @@ TEST(Text, NulDetection) {
   EXPECT_TRUE(ContainsNul(std::string("a\0c", 3)));
 }
 
+TEST(Text, SanitizeReplacesNulAndInvalidBytesAndCutsOnCharacterBoundaries) {
+  std::string ok = "caf\xc3\xa9";
+  EXPECT_FALSE(SanitizeText(&ok, 100));
+  EXPECT_EQ(ok, "caf\xc3\xa9");
+
+  std::string bad("a\0b\xff\xc3(", 6);
+  EXPECT_TRUE(SanitizeText(&bad, 100));
+  EXPECT_EQ(bad, "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd(");
+  EXPECT_TRUE(IsValidUtf8(bad));
+  EXPECT_FALSE(ContainsNul(bad));
+
+  std::string long_text = "ab\xc3\xa9";  // 4 bytes; a cut at 3 must not split the é
+  EXPECT_TRUE(SanitizeText(&long_text, 3));
+  EXPECT_EQ(long_text, "ab");
+}
+
 TEST(Text, QuoteForErrorIsPrintableAndBounded) {
   EXPECT_EQ(QuoteForError("abc"), "\"abc\"");
   EXPECT_EQ(QuoteForError(std::string("a\0\xff\"", 4)), "\"a\\x00\\xff\\x22\"");
