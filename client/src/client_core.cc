@@ -1,0 +1,117 @@
+#include "client_core.h"
+
+#include <exception>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "wire/event_validation.h"
+#include "wire/text.h"
+#include "wire/uuid.h"
+
+namespace utracker::internal {
+namespace {
+
+void SetNow(google::protobuf::Timestamp* ts) {
+  const int64_t micros = absl::ToUnixMicros(absl::Now());
+  ts->set_seconds(micros / 1000000);
+  ts->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+}
+
+// Sanitises a user-supplied text field and moves it into place.
+void SetText(std::string value, size_t max_bytes, std::string* out) {
+  wire::SanitizeText(&value, max_bytes);
+  *out = std::move(value);
+}
+
+}  // namespace
+
+ClientCore::ClientCore(Config config, std::unique_ptr<client::internal::Streamer> streamer)
+    : config_(std::move(config)), streamer_(std::move(streamer)) {}
+
+v1::Envelope ClientCore::NewEnvelope(const v1::Envelope* parent, std::string content,
+                                     absl::string_view content_type) const {
+  v1::Envelope env;
+  env.set_id(wire::NewUuidV7());
+  if (parent != nullptr) {
+    env.set_parent_id(parent->id());
+    env.set_root_id(parent->root_id().empty() ? parent->id() : parent->root_id());
+    env.set_depth(parent->depth() + 1);
+  } else {
+    env.set_root_id(env.id());
+  }
+  SetNow(env.mutable_created_at());
+  env.set_origin_service(config_.service);
+  env.set_content_type(std::string(content_type));
+  env.set_content(std::move(content));
+  return env;
+}
+
+std::optional<std::string> ClientCore::FilterPayload(const v1::Envelope& envelope) {
+  std::string content = envelope.content();
+  for (const PayloadFilter& filter : config_.filters) {
+    try {
+      absl::StatusOr<std::string> next = filter(content, envelope.content_type());
+      if (!next.ok()) return std::nullopt;
+      content = *std::move(next);
+    } catch (...) {
+      return std::nullopt;  // a throwing filter drops the payload; it never leaks unfiltered
+    }
+  }
+  if (content.size() > wire::kMaxContentBytes) return std::nullopt;
+  return content;
+}
+
+void ClientCore::Log(const v1::Envelope& envelope, EventKind kind, const LogOptions& options) {
+  if (!streamer_) {
+    if (!warned_disabled_.exchange(true) && config_.diagnostics) {
+      config_.diagnostics(
+          "Log() called before utracker::Configure() (or on a message without a client): "
+          "events are dropped");
+    }
+    return;
+  }
+  try {
+    v1::Event e;
+    e.set_event_id(wire::NewUuidV7());
+    e.set_message_id(envelope.id());
+    e.set_parent_id(envelope.parent_id());
+    e.set_root_id(envelope.root_id());
+    e.set_depth(envelope.depth());
+    e.set_service(config_.service);
+    e.set_instance(config_.instance);
+    e.set_kind(kind);
+    SetNow(e.mutable_occurred_at());
+    if (!options.name.empty()) SetText(options.name, wire::kMaxNameBytes, e.mutable_name());
+    if (!options.destination.empty()) {
+      SetText(options.destination, wire::kMaxDestinationBytes, e.mutable_destination());
+    }
+    if (!options.error.empty()) SetText(options.error, wire::kMaxErrorBytes, e.mutable_error());
+    size_t attributes = 0;
+    for (const auto& [key, value] : options.attributes) {
+      if (++attributes > wire::kMaxAttributes) break;
+      std::string k = key;
+      wire::SanitizeText(&k, wire::kMaxAttributeKeyBytes);
+      if (k.empty()) continue;
+      SetText(value, wire::kMaxAttributeValueBytes, &(*e.mutable_attributes())[k]);
+    }
+    const bool attach =
+        !options.hide_payload &&
+        (options.with_payload || (config_.attach_payload_on_sent && kind == kSent));
+    if (attach) {
+      if (std::optional<std::string> payload = FilterPayload(envelope)) {
+        e.set_content(*std::move(payload));
+        std::string type = envelope.content_type();
+        SetText(std::move(type), wire::kMaxContentTypeBytes, e.mutable_content_type());
+      } else {
+        payloads_dropped_.fetch_add(1, std::memory_order_relaxed);
+        (*e.mutable_attributes())["utracker.payload"] = "dropped by filter";
+      }
+    }
+    streamer_->Enqueue(std::move(e));
+  } catch (...) {
+    // Only allocation can throw here; the service must not pay for it.
+  }
+}
+
+}  // namespace utracker::internal

@@ -1,0 +1,35 @@
+#ifndef UTRACKER_CLIENT_SRC_EVENT_SINK_H_
+#define UTRACKER_CLIENT_SRC_EVENT_SINK_H_
+
+#include <functional>
+
+#include "absl/status/status.h"
+#include "utracker/v1/tracker.pb.h"
+
+namespace utracker::client::internal {
+
+// One LogEvents stream at a time to the server: the Streamer's seam (GrpcEventSink in
+// production, fakes in tests). Open/Send/Close are called from the streamer's worker thread
+// only; Cancel from any thread.
+class EventSink {
+ public:
+  using ResponseFn = std::function<void(const v1::LogEventsResponse&)>;
+  using ClosedFn = std::function<void()>;
+
+  virtual ~EventSink() = default;
+
+  // Opens a new stream. Until it ends, each response is passed to `on_response` (from a
+  // thread of the sink's own); when the stream ends for any reason `on_closed` is called once.
+  virtual absl::Status Open(ResponseFn on_response, ClosedFn on_closed) = 0;
+  // Writes one request; may block while the server applies flow control. False: the stream
+  // is broken (Close it and Open a new one).
+  virtual bool Send(const v1::LogEventsRequest& request) = 0;
+  // Ends the current stream, waits until no callback is running, and returns how it ended.
+  virtual absl::Status Close() = 0;
+  // Makes a blocked Send return false soon. Thread-safe; harmless without a stream.
+  virtual void Cancel() = 0;
+};
+
+}  // namespace utracker::client::internal
+
+#endif  // UTRACKER_CLIENT_SRC_EVENT_SINK_H_

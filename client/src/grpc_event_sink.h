@@ -1,0 +1,38 @@
+#ifndef UTRACKER_CLIENT_SRC_GRPC_EVENT_SINK_H_
+#define UTRACKER_CLIENT_SRC_GRPC_EVENT_SINK_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "event_sink.h"
+#include "utracker/v1/tracker.grpc.pb.h"
+
+namespace utracker::client::internal {
+
+// EventSink over gRPC's synchronous API: the worker writes, a reader thread of the sink's
+// own receives acks. One channel for the sink's life (gRPC reconnects it underneath).
+class GrpcEventSink : public EventSink {
+ public:
+  explicit GrpcEventSink(const std::string& server);
+  ~GrpcEventSink() override;
+
+  absl::Status Open(ResponseFn on_response, ClosedFn on_closed) override;
+  bool Send(const v1::LogEventsRequest& request) override;
+  absl::Status Close() override;
+  void Cancel() override;
+
+ private:
+  std::unique_ptr<v1::Tracker::Stub> stub_;
+  std::mutex mu_;                                   // guards context_ for Cancel
+  std::unique_ptr<grpc::ClientContext> context_;   // of the open stream
+  std::unique_ptr<grpc::ClientReaderWriter<v1::LogEventsRequest, v1::LogEventsResponse>> stream_;
+  std::thread reader_;
+};
+
+}  // namespace utracker::client::internal
+
+#endif  // UTRACKER_CLIENT_SRC_GRPC_EVENT_SINK_H_

@@ -1,0 +1,259 @@
+#include "streamer.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace utracker::client::internal {
+
+Streamer::Streamer(std::unique_ptr<EventSink> sink, const Config& config)
+    : sink_(std::move(sink)), config_(config), worker_([this] { Run(); }) {}
+
+Streamer::~Streamer() { Shutdown(absl::ZeroDuration()); }
+
+bool Streamer::Enqueue(v1::Event event) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (stopping_ || buffer_.size() >= config_.max_buffered_events) {
+    lock.unlock();
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  buffer_.push_back(std::move(event));
+  ++stats_.logged;
+  // Wake the worker only when it has something new to decide; it times its own batch delay.
+  const bool notify = buffer_.size() == 1 || buffer_.size() == config_.max_batch_events;
+  lock.unlock();
+  if (notify) wake_.notify_one();
+  return true;
+}
+
+absl::Status Streamer::Flush(absl::Duration timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  const uint64_t target = stats_.logged;
+  ++flushing_;
+  wake_.notify_one();
+  const bool done = settled_.wait_until(lock, absl::ToChronoTime(absl::Now() + timeout),
+                                        [&] { return completed_ >= target; });
+  --flushing_;
+  if (done) return absl::OkStatus();
+  return absl::DeadlineExceededError(
+      absl::StrCat(target - completed_, " events not acked yet (", buffer_.size(),
+                   " buffered, ", unacked_events_, " sent and waiting for an ack)"));
+}
+
+void Streamer::Shutdown(absl::Duration timeout) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shutdown_started_) return;
+    shutdown_started_ = true;
+  }
+  if (timeout > absl::ZeroDuration()) Flush(timeout).IgnoreError();
+  uint64_t lost = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    lost = buffer_.size() + unacked_events_;
+  }
+  wake_.notify_all();
+  sink_->Cancel();  // a Send blocked by flow control returns now
+  worker_.join();
+  std::unique_lock<std::mutex> lock(mu_);
+  ReportIfDue(lock, /*force=*/true);
+  lock.unlock();
+  if (lost > 0 && config_.diagnostics) {
+    config_.diagnostics(absl::StrCat("shutting down with ", lost, " events not delivered"));
+  }
+}
+
+Stats Streamer::stats() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stats s = stats_;
+  s.dropped = dropped_.load(std::memory_order_relaxed);
+  s.buffered = buffer_.size();
+  s.unacked = unacked_events_;
+  return s;
+}
+
+void Streamer::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (AwaitWork(lock)) {
+    if (!connected_ || broken_) {
+      Reconnect(lock);  // then decide afresh: the buffer may not hold a full batch yet
+      continue;
+    }
+    SendNewBatches(lock);
+  }
+  lock.unlock();
+  sink_->Close().IgnoreError();
+}
+
+bool Streamer::AwaitWork(std::unique_lock<std::mutex>& lock) {
+  for (;;) {
+    ReportIfDue(lock);
+    if (stopping_) return false;
+    const bool work = !buffer_.empty() || !unacked_.empty();
+    if (broken_ || (!connected_ && work)) return true;
+    if (connected_ && !buffer_.empty() && unacked_.size() < config_.max_unacked_batches) {
+      // Send a full batch at once; a partial one after batch_delay (or at once if flushing).
+      if (buffer_.size() >= config_.max_batch_events || flushing_ > 0) return true;
+      const absl::Time now = absl::Now();
+      if (batch_deadline_ == absl::InfiniteFuture()) batch_deadline_ = now + config_.batch_delay;
+      if (now >= batch_deadline_) return true;
+      wake_.wait_until(lock, absl::ToChronoTime(batch_deadline_));
+      continue;
+    }
+    wake_.wait_for(lock, absl::ToChronoNanoseconds(config_.report_interval));
+  }
+}
+
+absl::Duration Streamer::NextBackoff() {
+  // Exponential in the number of failed attempts, capped, with "equal jitter": half fixed,
+  // half random, so many clients restarting together do not reconnect in lockstep.
+  absl::Duration cap = config_.min_backoff;
+  for (int i = 1; i < failed_connects_ && cap < config_.max_backoff; ++i) cap *= 2;
+  cap = std::min(cap, config_.max_backoff);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  return cap / 2 + (cap / 2) * unit(rng_);
+}
+
+void Streamer::Reconnect(std::unique_lock<std::mutex>& lock) {
+  if (connected_) {
+    lock.unlock();
+    const absl::Status ended = sink_->Close();
+    lock.lock();
+    connected_ = false;
+    broken_ = false;
+    ++failed_connects_;  // reset by the next ack
+    if (!ended.ok() && config_.diagnostics) {
+      const std::string line = absl::StrCat("stream ended: ", ended.ToString(), "; reconnecting");
+      lock.unlock();
+      config_.diagnostics(line);
+      lock.lock();
+    }
+  }
+  broken_ = false;
+  if (buffer_.empty() && unacked_.empty()) return;  // reconnect lazily, when needed
+  if (failed_connects_ > 0) {
+    const absl::Duration wait = NextBackoff();
+    if (wake_.wait_for(lock, absl::ToChronoNanoseconds(wait), [this] { return stopping_; })) {
+      return;
+    }
+  }
+  lock.unlock();
+  const absl::Status opened = sink_->Open(
+      [this](const v1::LogEventsResponse& r) { OnResponse(r); }, [this] { OnClosed(); });
+  lock.lock();
+  if (!opened.ok()) {
+    ++failed_connects_;
+    return;
+  }
+  connected_ = true;
+  ++stats_.reconnects;
+  std::vector<std::shared_ptr<const v1::LogEventsRequest>> resend;
+  for (const auto& [seq, batch] : unacked_) resend.push_back(batch.request);
+  Write(lock, resend);
+}
+
+void Streamer::SendNewBatches(std::unique_lock<std::mutex>& lock) {
+  batch_deadline_ = absl::InfiniteFuture();
+  if (unacked_.size() >= config_.max_unacked_batches || buffer_.empty()) return;
+  std::vector<v1::Event> taken;
+  const size_t n = std::min(buffer_.size(), config_.max_batch_events);
+  taken.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    taken.push_back(std::move(buffer_.front()));
+    buffer_.pop_front();
+  }
+  lock.unlock();
+  // Cut by bytes too, so no request comes near the server's message size limit (a request
+  // the server cannot take would otherwise be resent forever).
+  std::vector<std::shared_ptr<v1::LogEventsRequest>> requests;
+  size_t bytes = 0;
+  for (v1::Event& e : taken) {
+    const size_t size = e.ByteSizeLong();
+    if (requests.empty() || bytes + size > config_.max_batch_bytes) {
+      requests.push_back(std::make_shared<v1::LogEventsRequest>());
+      bytes = 0;
+    }
+    *requests.back()->add_events() = std::move(e);
+    bytes += size;
+  }
+  lock.lock();
+  std::vector<std::shared_ptr<const v1::LogEventsRequest>> to_send;
+  for (auto& r : requests) {
+    r->set_seq(next_seq_++);
+    unacked_events_ += r->events_size();
+    unacked_[r->seq()] = Batch{r};
+    to_send.push_back(r);
+  }
+  Write(lock, to_send);
+}
+
+void Streamer::Write(std::unique_lock<std::mutex>& lock,
+                     const std::vector<std::shared_ptr<const v1::LogEventsRequest>>& requests) {
+  lock.unlock();
+  size_t sent = 0;
+  bool ok = true;
+  for (const auto& r : requests) {
+    if (!sink_->Send(*r)) {
+      ok = false;
+      break;
+    }
+    sent += r->events_size();
+  }
+  lock.lock();
+  stats_.sent += sent;
+  if (!ok) broken_ = true;
+}
+
+void Streamer::OnResponse(const v1::LogEventsResponse& response) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = unacked_.find(response.seq());
+  if (it == unacked_.end()) return;  // an ack for a batch acked before (resent)
+  const uint64_t events = it->second.request->events_size();
+  unacked_.erase(it);
+  unacked_events_ -= events;
+  completed_ += events;
+  stats_.acked += response.accepted();
+  stats_.rejected += response.rejected_size();
+  if (response.rejected_size() > 0) stats_.last_rejection = response.rejected(0).reason();
+  failed_connects_ = 0;
+  settled_.notify_all();
+  wake_.notify_one();
+}
+
+void Streamer::OnClosed() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    broken_ = true;
+  }
+  wake_.notify_one();
+}
+
+void Streamer::ReportIfDue(std::unique_lock<std::mutex>& lock, bool force) {
+  const absl::Time now = absl::Now();
+  if (!force && now - last_report_ < config_.report_interval) return;
+  last_report_ = now;
+  std::vector<std::string> lines;
+  const uint64_t dropped = dropped_.load(std::memory_order_relaxed);
+  if (dropped > dropped_reported_) {
+    lines.push_back(absl::StrCat("dropped ", dropped - dropped_reported_,
+                                 " events: the buffer of ", config_.max_buffered_events,
+                                 " was full (server slow or unreachable)"));
+    dropped_reported_ = dropped;
+  }
+  if (stats_.rejected > rejected_reported_) {
+    lines.push_back(absl::StrCat("the server rejected ", stats_.rejected - rejected_reported_,
+                                 " events; last reason: ", stats_.last_rejection));
+    rejected_reported_ = stats_.rejected;
+  }
+  if (lines.empty() || !config_.diagnostics) return;
+  lock.unlock();
+  for (const auto& line : lines) config_.diagnostics(line);
+  lock.lock();
+}
+
+}  // namespace utracker::client::internal

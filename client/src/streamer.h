@@ -1,0 +1,94 @@
+#ifndef UTRACKER_CLIENT_SRC_STREAMER_H_
+#define UTRACKER_CLIENT_SRC_STREAMER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "event_sink.h"
+#include "utracker/client.h"
+#include "utracker/config.h"
+
+namespace utracker::client::internal {
+
+// The background streamer (queue ⟂ sink): Enqueue puts an event in a bounded buffer and
+// returns at once; one worker thread takes batches from it, numbers them (seq), keeps each
+// until its ack arrives, and writes them on the sink's stream. When the stream breaks, the
+// worker reconnects with exponential backoff and jitter and resends every unacked batch in
+// order (the server stores re-sent events once). At most `max_unacked_batches` are in flight;
+// beyond that the worker waits for acks, the buffer fills, and Enqueue drops (counted).
+//
+// Memory is bounded by max_buffered_events + max_unacked_batches * max_batch_events events.
+// Thread-safe.
+class Streamer {
+ public:
+  Streamer(std::unique_ptr<EventSink> sink, const Config& config);
+  ~Streamer();  // Shutdown(0)
+
+  // Never blocks on I/O, never throws. False (and counted) when the buffer is full or the
+  // streamer is shut down.
+  bool Enqueue(v1::Event event);
+
+  absl::Status Flush(absl::Duration timeout);
+  void Shutdown(absl::Duration timeout);
+  Stats stats();
+
+ private:
+  struct Batch {
+    std::shared_ptr<const v1::LogEventsRequest> request;
+  };
+
+  void Run();
+  // With mu_ held: waits until there is something to do; returns false to stop.
+  bool AwaitWork(std::unique_lock<std::mutex>& lock);
+  // Closes a broken stream and, if there is work, opens a new one (after backoff) and
+  // resends the unacked batches.
+  void Reconnect(std::unique_lock<std::mutex>& lock);
+  void SendNewBatches(std::unique_lock<std::mutex>& lock);
+  // Writes `requests` with mu_ released; marks the stream broken on failure.
+  void Write(std::unique_lock<std::mutex>& lock,
+             const std::vector<std::shared_ptr<const v1::LogEventsRequest>>& requests);
+  void OnResponse(const v1::LogEventsResponse& response);
+  void OnClosed();
+  void ReportIfDue(std::unique_lock<std::mutex>& lock, bool force = false);
+  absl::Duration NextBackoff();
+
+  const std::unique_ptr<EventSink> sink_;
+  const Config config_;
+
+  std::mutex mu_;
+  std::condition_variable wake_;     // worker: events, acks, stream closed, stop
+  std::condition_variable settled_;  // Flush: buffer and unacked empty
+  std::deque<v1::Event> buffer_;     // guarded by mu_
+  std::map<uint64_t, Batch> unacked_;  // guarded by mu_; by seq
+  uint64_t completed_ = 0;           // guarded by mu_: events of acked batches
+  uint64_t unacked_events_ = 0;      // guarded by mu_
+  uint64_t next_seq_ = 1;            // guarded by mu_
+  bool connected_ = false;           // guarded by mu_
+  bool broken_ = false;              // guarded by mu_: the stream ended, reconnect
+  int flushing_ = 0;                 // guarded by mu_: Flush calls waiting; no batch delay
+  absl::Time batch_deadline_ = absl::InfiniteFuture();  // guarded by mu_
+  bool stopping_ = false;            // guarded by mu_
+  bool shutdown_started_ = false;    // guarded by mu_
+  int failed_connects_ = 0;          // guarded by mu_
+  Stats stats_;                      // guarded by mu_ (but `dropped` lives in dropped_)
+  uint64_t dropped_reported_ = 0;    // guarded by mu_
+  uint64_t rejected_reported_ = 0;   // guarded by mu_
+  absl::Time last_report_ = absl::Now();  // guarded by mu_
+  std::atomic<uint64_t> dropped_{0};
+  std::mt19937_64 rng_{std::random_device{}()};  // worker only
+  std::thread worker_;
+};
+
+}  // namespace utracker::client::internal
+
+#endif  // UTRACKER_CLIENT_SRC_STREAMER_H_

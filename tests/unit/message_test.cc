@@ -1,0 +1,203 @@
+// The client library's envelope API and payload filters.
+#include <google/protobuf/timestamp.pb.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "client_core.h"
+#include "support/fake_event_sink.h"
+#include "utracker/utracker.h"
+#include "wire/uuid.h"
+
+namespace utracker {
+namespace {
+
+TEST(Message, PackGivesAUuidV7RootWithContentType) {
+  Message m = Message::PackJson(R"({"command":"list","target":"posts"})");
+  EXPECT_TRUE(wire::ParseUuid(m.id()).has_value());
+  EXPECT_EQ(m.id()[14], '7');
+  EXPECT_TRUE(m.is_root());
+  EXPECT_EQ(m.root_id(), m.id());
+  EXPECT_EQ(m.depth(), 0u);
+  EXPECT_EQ(m.content(), R"({"command":"list","target":"posts"})");
+  EXPECT_EQ(m.content_type(), "application/json");
+  EXPECT_LT(absl::Now() - m.created_at(), absl::Seconds(5));
+  EXPECT_NE(Message::Pack("x").id(), Message::Pack("x").id());
+}
+
+TEST(Message, IdAndContentSurviveBinaryJsonAndHeaderRoundTrips) {
+  Message m = Message::Pack(std::string("bin\0\xff", 5), "application/octet-stream");
+  for (const std::string& wire : {m.ToBytes(), m.ToJson()}) {
+    absl::StatusOr<Message> back = Message::Unpack(wire);
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(back->id(), m.id());
+    EXPECT_EQ(back->root_id(), m.root_id());
+    EXPECT_EQ(back->content(), m.content());
+    EXPECT_EQ(back->content_type(), m.content_type());
+    EXPECT_EQ(back->created_at(), m.created_at());
+  }
+  EXPECT_TRUE(absl::StrContains(m.ToJson(), m.id()));
+
+  Message child = m.PackChild("reply");
+  std::map<std::string, std::string> headers = child.ToHeaders();
+  EXPECT_EQ(headers.at("utracker-id"), child.id());
+  EXPECT_EQ(headers.at("utracker-parent-id"), m.id());
+  absl::StatusOr<Message> back = Message::FromHeaders(headers, "reply", "text/plain");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->id(), child.id());
+  EXPECT_EQ(back->parent_id(), m.id());
+  EXPECT_EQ(back->root_id(), m.id());
+  EXPECT_EQ(back->depth(), 1u);
+  EXPECT_EQ(back->content(), "reply");
+  EXPECT_EQ(back->created_at(), child.created_at());
+}
+
+TEST(Message, LineageOverThreeGenerations) {
+  Message root = Message::Pack("a");
+  Message child = root.PackChild("b");
+  Message grandchild = Message::Unpack(child.ToBytes())->PackChildJson("{}");
+  EXPECT_EQ(child.parent_id(), root.id());
+  EXPECT_EQ(child.root_id(), root.id());
+  EXPECT_EQ(child.depth(), 1u);
+  EXPECT_EQ(grandchild.parent_id(), child.id());
+  EXPECT_EQ(grandchild.root_id(), root.id());
+  EXPECT_EQ(grandchild.depth(), 2u);
+  EXPECT_FALSE(grandchild.is_root());
+}
+
+TEST(Message, ProtobufContentIsTypedAndParsesBack) {
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(42);
+  Message m = Message::Pack(ts);
+  EXPECT_EQ(m.content_type(), "application/x-protobuf; type=google.protobuf.Timestamp");
+  google::protobuf::Timestamp back;
+  ASSERT_TRUE(Message::Unpack(m.ToJson())->ContentAs(&back).ok());
+  EXPECT_EQ(back.seconds(), 42);
+}
+
+TEST(Message, GarbageGivesAClearErrorNotACrash) {
+  const std::vector<std::string> garbage = {
+      "", "{", "not json at all", "{\"id\": 12}", std::string("\xff\xfe\x00\x01", 4),
+      "{\"id\":\"nope\"}", "{\"content\":\"aGVsbG8=\"}",
+      "{\"id\":\"0190a1a0-0000-7000-8000-0000000000aa\",\"depth\":3}",
+      std::string(100000, '\x0a')};
+  for (const std::string& g : garbage) {
+    absl::StatusOr<Message> m = Message::Unpack(g);
+    EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument) << g.substr(0, 30);
+    EXPECT_TRUE(absl::StrContains(m.status().message(), "envelope")) << m.status();
+  }
+  std::string bytes = Message::Pack("payload").ToBytes();
+  EXPECT_FALSE(Message::Unpack(bytes.substr(0, bytes.size() / 2)).ok());
+  EXPECT_FALSE(Message::FromHeaders({{"utracker-id", "x"}}, "c").ok());
+  EXPECT_FALSE(Message::FromHeaders({{"utracker-id", Message::Pack("").id()},
+                                     {"utracker-depth", "many"}}, "c").ok());
+}
+
+// Events built by a client core whose streamer writes to a fake server.
+class LoggingTest : public ::testing::Test {
+ protected:
+  void Make(std::vector<PayloadFilter> filters) {
+    Config c;
+    c.service = "alice";
+    c.instance = "host-1";
+    c.batch_delay = absl::Milliseconds(1);
+    c.filters = std::move(filters);
+    c.diagnostics = [](absl::string_view) {};
+    core_ = std::make_shared<internal::ClientCore>(
+        c, std::make_unique<client::internal::Streamer>(
+               std::unique_ptr<testing::FakeEventSink>(sink_), c));
+  }
+  v1::Event LogAndGet(const v1::Envelope& env, EventKind kind, const LogOptions& o) {
+    core_->Log(env, kind, o);
+    EXPECT_TRUE(core_->streamer()->Flush(absl::Seconds(5)).ok());
+    return sink_->last_event();
+  }
+
+  testing::FakeEventSink* sink_ = new testing::FakeEventSink;
+  std::shared_ptr<internal::ClientCore> core_;
+};
+
+TEST_F(LoggingTest, EventsCarryLineageServiceAndSanitisedText) {
+  Make({});
+  v1::Envelope root = core_->NewEnvelope(nullptr, "c", "text/plain");
+  v1::Envelope child = core_->NewEnvelope(&root, "d", "text/plain");
+  LogOptions o;
+  o.destination = "bob";
+  o.name = std::string("bad\0\xff", 5);
+  o.attributes["k"] = "v";
+  v1::Event e = LogAndGet(child, kSent, o);
+  EXPECT_EQ(e.message_id(), child.id());
+  EXPECT_EQ(e.parent_id(), root.id());
+  EXPECT_EQ(e.root_id(), root.id());
+  EXPECT_EQ(e.depth(), 1u);
+  EXPECT_EQ(e.service(), "alice");
+  EXPECT_EQ(e.instance(), "host-1");
+  EXPECT_EQ(e.kind(), kSent);
+  EXPECT_EQ(e.destination(), "bob");
+  EXPECT_EQ(e.name(), "bad\xef\xbf\xbd\xef\xbf\xbd");  // never a poison request
+  EXPECT_EQ(e.attributes().at("k"), "v");
+  EXPECT_TRUE(e.content().empty()) << "no payload unless asked";
+}
+
+TEST_F(LoggingTest, RedactsNestedKeysCaseInsensitivelyBeforeAnythingLeaves) {
+  Make({RedactJsonKeys({"password", "token"})});
+  v1::Envelope env = core_->NewEnvelope(
+      nullptr, R"({"user":"ann","Password":"hunter2","items":[{"TOKEN":"t1","n":1}],"x":{"password":{"a":1}}})",
+      "application/json");
+  LogOptions o;
+  o.with_payload = true;
+  v1::Event e = LogAndGet(env, kSent, o);
+  EXPECT_EQ(e.content(),
+            R"({"user":"ann","Password":"[REDACTED]","items":[{"TOKEN":"[REDACTED]","n":1}],"x":{"password":"[REDACTED]"}})");
+  EXPECT_EQ(e.content_type(), "application/json");
+  EXPECT_EQ(env.content().find("[REDACTED]"), std::string::npos) << "the message itself is untouched";
+
+  o.hide_payload = true;  // the seed's option wins over with_payload
+  EXPECT_TRUE(LogAndGet(env, kReceived, o).content().empty());
+}
+
+TEST_F(LoggingTest, AFailingOrThrowingFilterDropsThePayload) {
+  Make({[](absl::string_view, absl::string_view) -> absl::StatusOr<std::string> {
+    throw std::runtime_error("filter bug");
+  }});
+  v1::Envelope env = core_->NewEnvelope(nullptr, "secret", "text/plain");
+  LogOptions o;
+  o.with_payload = true;
+  v1::Event e = LogAndGet(env, kSent, o);
+  EXPECT_TRUE(e.content().empty());
+  EXPECT_EQ(e.attributes().at("utracker.payload"), "dropped by filter");
+  EXPECT_EQ(core_->payloads_dropped(), 1u);
+}
+
+TEST_F(LoggingTest, RedactorDropsNonJsonAndMalformedJson) {
+  Make({RedactJsonKeys({"password"})});
+  LogOptions o;
+  o.with_payload = true;
+  EXPECT_TRUE(LogAndGet(core_->NewEnvelope(nullptr, "password=x", "text/plain"), kSent, o)
+                  .content().empty());
+  EXPECT_TRUE(LogAndGet(core_->NewEnvelope(nullptr, R"({"password": "x")", "application/json"),
+                        kSent, o).content().empty());
+  EXPECT_EQ(core_->payloads_dropped(), 2u);
+}
+
+TEST(Config, FromEnvironment) {
+  setenv("UTRACKER_SERVICE", "bob", 1);
+  setenv("UTRACKER_SERVER", "10.0.0.1:7000", 1);
+  setenv("UTRACKER_REDACT_KEYS", "password, token", 1);
+  absl::StatusOr<Config> c = ConfigFromEnv();
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->service, "bob");
+  EXPECT_EQ(c->server, "10.0.0.1:7000");
+  ASSERT_EQ(c->filters.size(), 1u);
+  EXPECT_EQ(*c->filters[0](R"({"token":1})", "application/json"), R"({"token":"[REDACTED]"})");
+  setenv("UTRACKER_MAX_BUFFERED_EVENTS", "lots", 1);
+  EXPECT_EQ(ConfigFromEnv().status().code(), absl::StatusCode::kInvalidArgument);
+  for (const char* v : {"UTRACKER_SERVICE", "UTRACKER_SERVER", "UTRACKER_REDACT_KEYS",
+                        "UTRACKER_MAX_BUFFERED_EVENTS"}) {
+    unsetenv(v);
+  }
+  Config bad;
+  EXPECT_EQ(Client::Create(bad).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace utracker

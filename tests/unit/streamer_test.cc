@@ -1,0 +1,177 @@
+// The client's background streamer against a fake server that fails and stalls on demand.
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "streamer.h"
+#include "support/event_factory.h"
+#include "support/fake_event_sink.h"
+#include "wire/uuid.h"
+
+namespace utracker::client::internal {
+namespace {
+
+using testing::FakeEventSink;
+
+Config TestConfig() {
+  Config c;
+  c.service = "alice";
+  c.max_buffered_events = 1000;
+  c.max_batch_events = 100;
+  c.max_unacked_batches = 4;
+  c.batch_delay = absl::Milliseconds(1);
+  c.min_backoff = absl::Milliseconds(1);
+  c.max_backoff = absl::Milliseconds(20);
+  c.report_interval = absl::Milliseconds(50);
+  return c;
+}
+
+v1::Event NewEvent() {
+  return testing::MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_SENT, absl::Now());
+}
+
+class StreamerTest : public ::testing::Test {
+ protected:
+  void Start(Config c = TestConfig()) {
+    c.diagnostics = [this](absl::string_view line) {
+      std::lock_guard<std::mutex> lock(mu_);
+      diagnostics_.emplace_back(line);
+    };
+    streamer_ = std::make_unique<Streamer>(std::unique_ptr<FakeEventSink>(sink_), c);
+  }
+  std::vector<std::string> Diagnostics() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return diagnostics_;
+  }
+
+  FakeEventSink* sink_ = new FakeEventSink;
+  std::unique_ptr<Streamer> streamer_;
+  std::mutex mu_;
+  std::vector<std::string> diagnostics_;
+};
+
+TEST_F(StreamerTest, DeliversEverythingAndFlushSaysSo) {
+  Start();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2500; ++i) {
+    v1::Event e = NewEvent();
+    ids.push_back(e.event_id());
+    ASSERT_TRUE(streamer_->Enqueue(std::move(e)));
+  }
+  ASSERT_TRUE(streamer_->Flush(absl::Seconds(10)).ok());
+  EXPECT_EQ(sink_->stored(), 2500u);
+  for (const auto& id : ids) ASSERT_TRUE(sink_->HasStored(id));
+  Stats s = streamer_->stats();
+  EXPECT_EQ(s.logged, 2500u);
+  EXPECT_EQ(s.acked, 2500u);
+  EXPECT_EQ(s.unacked, 0u);
+  EXPECT_EQ(s.dropped, 0u);
+}
+
+TEST_F(StreamerTest, NothingAckedIsLostWhenStreamsBreakBeforeAndAfterCommitting) {
+  FakeEventSink::Knobs k;
+  k.break_every = 3;
+  k.commit_before_break = true;  // committed, ack lost: must be resent and deduplicated
+  k.fail_opens = 2;
+  sink_->Set(k);
+  Config c = TestConfig();
+  c.max_buffered_events = 10000;
+  Start(c);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3000; ++i) {
+    v1::Event e = NewEvent();
+    ids.push_back(e.event_id());
+    ASSERT_TRUE(streamer_->Enqueue(std::move(e)));
+  }
+  ASSERT_TRUE(streamer_->Flush(absl::Seconds(20)).ok());
+  k.commit_before_break = false;  // now break without committing
+  sink_->Set(k);
+  for (int i = 0; i < 1000; ++i) {
+    v1::Event e = NewEvent();
+    ids.push_back(e.event_id());
+    ASSERT_TRUE(streamer_->Enqueue(std::move(e)));
+  }
+  ASSERT_TRUE(streamer_->Flush(absl::Seconds(20)).ok());
+  EXPECT_EQ(sink_->stored(), ids.size());
+  for (const auto& id : ids) ASSERT_TRUE(sink_->HasStored(id)) << id;
+  EXPECT_GT(sink_->duplicates(), 0u) << "resends after a lost ack must have happened";
+  EXPECT_GT(streamer_->stats().reconnects, 2u);
+}
+
+TEST_F(StreamerTest, EnqueueNeverBlocksAndTheDropCounterIsExact) {
+  FakeEventSink::Knobs k;
+  k.stall = true;
+  sink_->Set(k);
+  Config c = TestConfig();
+  Start(c);
+  ASSERT_TRUE(streamer_->Enqueue(NewEvent()));
+  sink_->AwaitSends(1);  // the worker holds that one event, stuck in Send
+  const absl::Time start = absl::Now();
+  int accepted = 0;
+  for (size_t i = 0; i < c.max_buffered_events + 250; ++i) accepted += streamer_->Enqueue(NewEvent());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1)) << "Enqueue must not wait for the server";
+  EXPECT_EQ(accepted, static_cast<int>(c.max_buffered_events));
+  EXPECT_EQ(streamer_->stats().dropped, 250u);
+  EXPECT_EQ(streamer_->Flush(absl::Milliseconds(50)).code(), absl::StatusCode::kDeadlineExceeded);
+
+  k.stall = false;  // the server catches up: what was buffered is delivered
+  sink_->Set(k);
+  ASSERT_TRUE(streamer_->Flush(absl::Seconds(10)).ok());
+  EXPECT_EQ(sink_->stored(), c.max_buffered_events + 1);
+  streamer_->Shutdown(absl::Seconds(1));
+  bool reported = false;
+  for (const auto& line : Diagnostics()) reported |= line.find("dropped 250 events") != std::string::npos;
+  EXPECT_TRUE(reported) << "drops are reported";
+}
+
+TEST_F(StreamerTest, ShutdownReturnsPromptlyWhenTheServerStallsForever) {
+  FakeEventSink::Knobs k;
+  k.stall = true;
+  sink_->Set(k);
+  Start();
+  for (int i = 0; i < 10; ++i) streamer_->Enqueue(NewEvent());
+  sink_->AwaitSends(1);
+  const absl::Time start = absl::Now();
+  streamer_->Shutdown(absl::Milliseconds(100));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_FALSE(streamer_->Enqueue(NewEvent())) << "no logging after shutdown";
+  bool reported = false;
+  for (const auto& line : Diagnostics()) reported |= line.find("not delivered") != std::string::npos;
+  EXPECT_TRUE(reported);
+}
+
+TEST_F(StreamerTest, UnackedBatchesAreBoundedWhileTheServerDoesNotAck) {
+  FakeEventSink::Knobs k;
+  k.ack = false;
+  sink_->Set(k);
+  Config c = TestConfig();
+  c.batch_delay = absl::Seconds(30);  // only full batches go out
+  Start(c);
+  for (int i = 0; i < 900; ++i) streamer_->Enqueue(NewEvent());
+  sink_->AwaitSends(static_cast<int>(c.max_unacked_batches));
+  EXPECT_EQ(streamer_->Flush(absl::Milliseconds(100)).code(), absl::StatusCode::kDeadlineExceeded);
+  Stats s = streamer_->stats();
+  EXPECT_EQ(s.unacked, c.max_unacked_batches * c.max_batch_events);
+  EXPECT_EQ(s.buffered, 900 - c.max_unacked_batches * c.max_batch_events);
+}
+
+TEST_F(StreamerTest, RejectedEventsAreCountedReportedAndNotResent) {
+  Start();
+  v1::Event bad = NewEvent();
+  bad.set_name("reject-me");
+  streamer_->Enqueue(bad);
+  streamer_->Enqueue(NewEvent());
+  ASSERT_TRUE(streamer_->Flush(absl::Seconds(5)).ok());
+  Stats s = streamer_->stats();
+  EXPECT_EQ(s.rejected, 1u);
+  EXPECT_EQ(s.acked, 1u);
+  EXPECT_EQ(s.last_rejection, "fake: rejected");
+  EXPECT_EQ(sink_->stored(), 1u);
+  streamer_->Shutdown(absl::Seconds(1));
+  bool reported = false;
+  for (const auto& line : Diagnostics()) reported |= line.find("rejected 1 events") != std::string::npos;
+  EXPECT_TRUE(reported);
+}
+
+}  // namespace
+}  // namespace utracker::client::internal
