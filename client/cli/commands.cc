@@ -1,0 +1,278 @@
+#include "commands.h"
+
+#include <cstdlib>
+#include <functional>
+#include <map>
+
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "args.h"
+#include "flow_text.h"
+#include "utracker/utracker.h"
+#include "utracker/v1/flows.grpc.pb.h"
+
+namespace utracker::cli {
+namespace {
+
+struct Command {
+  std::string summary;
+  std::string usage;
+  std::vector<FlagSpec> flags;
+  std::function<int(const Args&, std::ostream&, std::ostream&)> run;
+};
+
+const FlagSpec kServerFlag{"server", "utracker-server address (env UTRACKER_SERVER; default 127.0.0.1:50051)"};
+const FlagSpec kTimeoutFlag{"timeout", "how long to wait for the server (default 10s)"};
+const FlagSpec kHelpFlag{"help", "show this help", true};
+
+std::string Server(const Args& a) {
+  const char* env = std::getenv("UTRACKER_SERVER");
+  return a.Get("server", env != nullptr && *env != '\0' ? env : "127.0.0.1:50051");
+}
+
+bool Timeout(const Args& a, absl::Duration* out, std::ostream& err) {
+  if (!absl::ParseDuration(a.Get("timeout", "10s"), out) || *out <= absl::ZeroDuration()) {
+    err << "utracker: --timeout wants a duration such as 10s or 500ms\n";
+    return false;
+  }
+  return true;
+}
+
+int ExitFor(const grpc::Status& st, std::ostream& err) {
+  err << "utracker: " << st.error_message() << " (" << st.error_code() << ")\n";
+  switch (st.error_code()) {
+    case grpc::StatusCode::NOT_FOUND: return kExitFailed;
+    case grpc::StatusCode::INVALID_ARGUMENT: return kExitUsage;
+    default: return kExitUnavailable;
+  }
+}
+
+std::string ToJson(const google::protobuf::Message& m) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, options);
+  return out;
+}
+
+std::unique_ptr<v1::Flows::Stub> FlowsStub(const Args& a) {
+  return v1::Flows::NewStub(grpc::CreateChannel(Server(a), grpc::InsecureChannelCredentials()));
+}
+
+bool ParseKind(std::string text, EventKind* kind) {
+  absl::AsciiStrToUpper(&text);
+  if (!absl::StartsWith(text, "EVENT_KIND_")) text = "EVENT_KIND_" + text;
+  return v1::EventKind_Parse(text, kind) && *kind != v1::EVENT_KIND_UNSPECIFIED;
+}
+
+int RunLog(const Args& a, std::ostream& out, std::ostream& err) {
+  if (!a.positional.empty()) {
+    err << "utracker log: unexpected argument " << a.positional[0] << "\n";
+    return kExitUsage;
+  }
+  EventKind kind;
+  if (!ParseKind(a.Get("kind"), &kind)) {
+    err << "utracker log: --kind must be one of sent, received, processed, failed, note, replayed\n";
+    return kExitUsage;
+  }
+  absl::Duration timeout;
+  if (!Timeout(a, &timeout, err)) return kExitUsage;
+  absl::StatusOr<Config> config = ConfigFromEnv();
+  if (!config.ok()) {
+    err << "utracker log: " << config.status().message() << "\n";
+    return kExitUsage;
+  }
+  config->service = a.Get("service", config->service);
+  config->instance = a.Get("instance", config->instance);
+  config->server = Server(a);
+  config->min_backoff = absl::Milliseconds(50);
+  config->max_backoff = absl::Seconds(1);
+  config->diagnostics = [](absl::string_view) {};  // the outcome is reported below instead
+  if (config->service.empty()) {
+    err << "utracker log: --service is required (or UTRACKER_SERVICE)\n";
+    return kExitUsage;
+  }
+  auto client = Client::Create(*config);
+  if (!client.ok()) {
+    err << "utracker log: " << client.status().message() << "\n";
+    return kExitUsage;
+  }
+
+  // The message: given by id (with its lineage), or a new root.
+  std::map<std::string, std::string> headers;
+  std::string id = a.Get("message");
+  Message message = (*client)->Pack("");
+  if (!id.empty()) {
+    headers["utracker-id"] = id;
+    if (a.Has("parent")) headers["utracker-parent-id"] = a.Get("parent");
+    if (a.Has("root")) headers["utracker-root-id"] = a.Get("root");
+    headers["utracker-depth"] = a.Get("depth", a.Has("parent") ? "1" : "0");
+    absl::StatusOr<Message> m = (*client)->FromHeaders(headers, "");
+    if (!m.ok()) {
+      err << "utracker log: " << m.status().message() << "\n";
+      return kExitUsage;
+    }
+    message = *std::move(m);
+  } else if (a.Has("parent") || a.Has("root")) {
+    err << "utracker log: --parent/--root need --message\n";
+    return kExitUsage;
+  }
+
+  LogOptions options;
+  options.name = a.Get("name");
+  options.destination = a.Get("destination");
+  options.error = a.Get("error");
+  if (auto it = a.flags.find("attr"); it != a.flags.end()) {
+    for (const std::string& kv : it->second) {
+      const size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        err << "utracker log: --attr wants KEY=VALUE, got " << kv << "\n";
+        return kExitUsage;
+      }
+      options.attributes[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+  }
+  message.Log(kind, options);
+  const absl::Status flushed = (*client)->Flush(timeout);
+  const Stats stats = (*client)->stats();
+  (*client)->Shutdown(absl::ZeroDuration());
+  if (!flushed.ok()) {
+    err << "utracker log: no ack from " << config->server << " within " << timeout
+        << " (is utracker-server running?)\n";
+    return kExitUnavailable;
+  }
+  if (stats.rejected > 0) {
+    err << "utracker log: rejected: " << stats.last_rejection << "\n";
+    return kExitFailed;
+  }
+  out << message.id() << "\n";
+  return kExitOk;
+}
+
+int RunFlow(const Args& a, std::ostream& out, std::ostream& err) {
+  if (a.positional.size() != 1) {
+    err << "utracker flow: give exactly one message id\n";
+    return kExitUsage;
+  }
+  const std::string format = a.Get("format", "tree");
+  if (format != "tree" && format != "json") {
+    err << "utracker flow: --format is tree or json\n";
+    return kExitUsage;
+  }
+  absl::Duration timeout;
+  if (!Timeout(a, &timeout, err)) return kExitUsage;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  v1::GetFlowRequest req;
+  req.set_message_id(a.positional[0]);
+  v1::GetFlowResponse resp;
+  grpc::Status st = FlowsStub(a)->GetFlow(&ctx, req, &resp);
+  if (!st.ok()) return ExitFor(st, err);
+  out << (format == "json" ? ToJson(resp) + "\n" : FlowToText(resp, absl::UTCTimeZone()));
+  return kExitOk;
+}
+
+int RunMessage(const Args& a, std::ostream& out, std::ostream& err) {
+  if (a.positional.size() != 1) {
+    err << "utracker message: give exactly one message id\n";
+    return kExitUsage;
+  }
+  const std::string format = a.Get("format", "text");
+  if (format != "text" && format != "json") {
+    err << "utracker message: --format is text or json\n";
+    return kExitUsage;
+  }
+  absl::Duration timeout;
+  if (!Timeout(a, &timeout, err)) return kExitUsage;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  v1::GetMessageRequest req;
+  req.set_message_id(a.positional[0]);
+  req.set_include_content(a.Has("content"));
+  v1::GetMessageResponse resp;
+  grpc::Status st = FlowsStub(a)->GetMessage(&ctx, req, &resp);
+  if (!st.ok()) return ExitFor(st, err);
+  out << (format == "json" ? ToJson(resp) + "\n" : MessageToText(resp.message(), absl::UTCTimeZone()));
+  return kExitOk;
+}
+
+const std::map<std::string, Command>& Commands() {
+  static const auto* commands = new std::map<std::string, Command>{
+      {"log",
+       {"log an event about a message (for shell scripts)",
+        "utracker log --service S --kind KIND [--message ID [--parent ID --root ID --depth N]] "
+        "[--name TEXT] [--destination D] [--error E] [--attr K=V]...\n\n"
+        "Without --message a new root message id is made. Prints the message id once the "
+        "server has committed the event. KIND: sent, received, processed, failed, note, replayed.",
+        {{"service", "the service logging (env UTRACKER_SERVICE)"},
+         {"instance", "host or pod (default: host name)"},
+         {"kind", "sent|received|processed|failed|note|replayed"},
+         {"message", "the message id (UUID)"},
+         {"parent", "parent message id"},
+         {"root", "root message id (required with --parent)"},
+         {"depth", "depth in the flow (default 1 with --parent, else 0)"},
+         {"name", "free text, e.g. sending_content"},
+         {"destination", "queue, topic or target service"},
+         {"error", "why it failed"},
+         {"attr", "an attribute KEY=VALUE (repeatable)", false, true},
+         kServerFlag, kTimeoutFlag, kHelpFlag},
+        RunLog}},
+      {"flow",
+       {"show the whole flow (tree) a message belongs to",
+        "utracker flow ID [--format tree|json]",
+        {{"format", "tree (default) or json"}, kServerFlag, kTimeoutFlag, kHelpFlag},
+        RunFlow}},
+      {"message",
+       {"show one message with its events and state",
+        "utracker message ID [--format text|json] [--content]",
+        {{"format", "text (default) or json"},
+         {"content", "include the stored (filtered) content", true},
+         kServerFlag, kTimeoutFlag, kHelpFlag},
+        RunMessage}},
+  };
+  return *commands;
+}
+
+void MainHelp(std::ostream& out) {
+  out << "utracker — micro-tracker's command line\n\nusage: utracker COMMAND [flags]\n\ncommands:\n";
+  for (const auto& [name, c] : Commands()) out << "  " << name << std::string(10 - name.size(), ' ') << c.summary << "\n";
+  out << "\n`utracker COMMAND --help` describes a command. Exit codes: 0 ok, 1 not found or "
+         "rejected, 2 usage error, 3 server unavailable.\n";
+}
+
+}  // namespace
+
+int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    MainHelp(args.empty() ? err : out);
+    return args.empty() ? kExitUsage : kExitOk;
+  }
+  auto it = Commands().find(args[0]);
+  if (it == Commands().end()) {
+    err << "utracker: unknown command " << args[0] << "\n\n";
+    MainHelp(err);
+    return kExitUsage;
+  }
+  const Command& c = it->second;
+  absl::StatusOr<Args> parsed =
+      ParseArgs(std::vector<std::string>(args.begin() + 1, args.end()), c.flags);
+  if (!parsed.ok()) {
+    err << "utracker " << args[0] << ": " << parsed.status().message() << "\n\nusage: " << c.usage
+        << "\n";
+    return kExitUsage;
+  }
+  if (parsed->Has("help")) {
+    out << "usage: " << c.usage << "\n\nflags:\n" << FlagHelp(c.flags);
+    return kExitOk;
+  }
+  return c.run(*parsed, out, err);
+}
+
+}  // namespace utracker::cli

@@ -1,0 +1,125 @@
+#include "flow_text.h"
+
+#include <map>
+#include <set>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace utracker::cli {
+namespace {
+
+absl::Time ToTime(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+absl::Duration ToDuration(const google::protobuf::Duration& d) {
+  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+}
+
+std::string KindName(v1::EventKind k) {
+  std::string name = v1::EventKind_Name(k);
+  constexpr absl::string_view kPrefix = "EVENT_KIND_";
+  return name.size() > kPrefix.size() ? name.substr(kPrefix.size()) : name;
+}
+
+std::string StateName(v1::MessageState s) {
+  std::string name = v1::MessageState_Name(s);
+  constexpr absl::string_view kPrefix = "MESSAGE_STATE_";
+  return name.size() > kPrefix.size() ? name.substr(kPrefix.size()) : name;
+}
+
+// "alice → bob, carl  PROCESSED  send→receive 42ms  receive→process 3ms"
+std::string Headline(const v1::TrackedMessage& m) {
+  std::set<std::string> destinations;
+  for (const v1::Event& e : m.events()) {
+    if (!e.destination().empty()) destinations.insert(e.destination());
+  }
+  std::string line = absl::StrCat(m.id(), "  ", m.origin_service());
+  if (!destinations.empty()) absl::StrAppend(&line, " → ", absl::StrJoin(destinations, ", "));
+  absl::StrAppend(&line, "  ", StateName(m.state()));
+  if (m.has_send_to_receive()) {
+    absl::StrAppend(&line, "  send→receive ", ShortDuration(ToDuration(m.send_to_receive())));
+  }
+  if (m.has_receive_to_process()) {
+    absl::StrAppend(&line, "  receive→process ", ShortDuration(ToDuration(m.receive_to_process())));
+  }
+  return line;
+}
+
+void AppendEvents(const v1::TrackedMessage& m, absl::TimeZone tz, const std::string& indent,
+                  std::string* out) {
+  const bool has_sent = m.has_sent_at();
+  const absl::Time base = has_sent ? ToTime(m.sent_at()) : ToTime(m.first_seen_at());
+  for (const v1::Event& e : m.events()) {
+    const absl::Time at = ToTime(e.occurred_at());
+    std::string details;
+    if (!e.destination().empty()) absl::StrAppend(&details, " → ", e.destination());
+    if (!e.name().empty()) absl::StrAppend(&details, " \"", e.name(), "\"");
+    if (!e.error().empty()) absl::StrAppend(&details, " error: ", e.error());
+    std::string offset;
+    if (at != base) offset = absl::StrCat("  +", ShortDuration(at - base));
+    absl::StrAppendFormat(out, "%s%s  %-10s %-9s%s%s\n", indent,
+                          absl::FormatTime("%H:%M:%E3S", at, tz), e.service(), KindName(e.kind()),
+                          details, offset);
+  }
+}
+
+void AppendTree(const std::string& id, const std::map<std::string, const v1::TrackedMessage*>& by_id,
+                const std::map<std::string, std::vector<std::string>>& children, absl::TimeZone tz,
+                const std::string& indent, std::string* out) {
+  const v1::TrackedMessage& m = *by_id.at(id);
+  absl::StrAppend(out, indent, Headline(m), "\n");
+  AppendEvents(m, tz, indent + "    ", out);
+  auto it = children.find(id);
+  if (it == children.end()) return;
+  for (const std::string& child : it->second) {
+    AppendTree(child, by_id, children, tz, indent + "  ", out);
+  }
+}
+
+}  // namespace
+
+std::string ShortDuration(absl::Duration d) {
+  if (d < absl::ZeroDuration()) return absl::StrCat("-", ShortDuration(-d));
+  if (d < absl::Milliseconds(1)) return absl::StrCat(absl::ToInt64Microseconds(d), "µs");
+  if (d < absl::Seconds(1)) return absl::StrCat(absl::ToInt64Milliseconds(d), "ms");
+  if (d < absl::Minutes(1)) return absl::StrFormat("%.1fs", absl::ToDoubleSeconds(d));
+  const int64_t s = absl::ToInt64Seconds(d);
+  if (s < 3600) return absl::StrCat(s / 60, "m", s % 60, "s");
+  return absl::StrCat(s / 3600, "h", (s % 3600) / 60, "m");
+}
+
+std::string FlowToText(const v1::GetFlowResponse& flow, absl::TimeZone tz) {
+  std::map<std::string, const v1::TrackedMessage*> by_id;
+  std::map<std::string, std::vector<std::string>> children;
+  std::vector<std::string> tops;  // the root, plus any message whose parent is not in view
+  for (const v1::TrackedMessage& m : flow.messages()) by_id[m.id()] = &m;
+  for (const v1::TrackedMessage& m : flow.messages()) {
+    if (!m.parent_id().empty() && by_id.count(m.parent_id())) {
+      children[m.parent_id()].push_back(m.id());
+    } else {
+      tops.push_back(m.id());
+    }
+  }
+  std::string out = absl::StrCat("flow ", flow.root_id(), " (", flow.messages_size(), " messages",
+                                 flow.truncated() ? ", truncated" : "", ")\n");
+  for (const std::string& id : tops) AppendTree(id, by_id, children, tz, "  ", &out);
+  return out;
+}
+
+std::string MessageToText(const v1::TrackedMessage& m, absl::TimeZone tz) {
+  std::string out = absl::StrCat(Headline(m), "\n");
+  if (!m.parent_id().empty()) absl::StrAppend(&out, "  parent ", m.parent_id(), "\n");
+  absl::StrAppend(&out, "  root ", m.root_id(), "  depth ", m.depth(), "\n");
+  if (m.handlers_size() > 0) absl::StrAppend(&out, "  handled by ", absl::StrJoin(m.handlers(), ", "), "\n");
+  AppendEvents(m, tz, "    ", &out);
+  if (!m.content().empty() || !m.content_type().empty()) {
+    absl::StrAppend(&out, "  content (", m.content_type(), ", ", m.content().size(), " bytes)\n");
+  }
+  return out;
+}
+
+}  // namespace utracker::cli

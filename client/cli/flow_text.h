@@ -1,0 +1,24 @@
+#ifndef UTRACKER_CLIENT_CLI_FLOW_TEXT_H_
+#define UTRACKER_CLIENT_CLI_FLOW_TEXT_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "utracker/v1/flows.pb.h"
+
+namespace utracker::cli {
+
+// A readable tree of a flow: each message under its parent, with author, destinations,
+// state and hop latencies, and its events (time, service, kind, details, time since the
+// message was sent). Times are shown in `tz`.
+std::string FlowToText(const v1::GetFlowResponse& flow, absl::TimeZone tz);
+
+// One message and its events, in the same style.
+std::string MessageToText(const v1::TrackedMessage& message, absl::TimeZone tz);
+
+// "42ms", "1.5s", "2m3s".
+std::string ShortDuration(absl::Duration d);
+
+}  // namespace utracker::cli
+
+#endif  // UTRACKER_CLIENT_CLI_FLOW_TEXT_H_
