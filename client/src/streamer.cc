@@ -127,8 +127,10 @@ void Streamer::Reconnect(std::unique_lock<std::mutex>& lock) {
     connected_ = false;
     broken_ = false;
     ++failed_connects_;  // reset by the next ack
-    if (!ended.ok() && config_.diagnostics) {
-      const std::string line = absl::StrCat("stream ended: ", ended.ToString(), "; reconnecting");
+    // Said once per outage, not once per attempt.
+    if (!ended.ok() && failed_connects_ == 1 && config_.diagnostics) {
+      const std::string line = absl::StrCat("stream ended: ", ended.ToString(),
+                                           "; reconnecting with backoff, unacked events will be resent");
       lock.unlock();
       config_.diagnostics(line);
       lock.lock();

@@ -1,0 +1,64 @@
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "args.h"
+#include "flow_text.h"
+#include "support/event_factory.h"
+
+namespace utracker::cli {
+namespace {
+
+TEST(Args, FlagsValuesSwitchesRepeatsAndErrors) {
+  std::vector<FlagSpec> specs = {{"a", ""}, {"s", "", true}, {"r", "", false, true}};
+  auto args = ParseArgs({"x", "--a", "1", "--a=2", "--s", "--r", "k=v", "--r=q", "y"}, specs);
+  ASSERT_TRUE(args.ok());
+  EXPECT_EQ(args->Get("a"), "2");
+  EXPECT_TRUE(args->Has("s"));
+  EXPECT_EQ(args->flags.at("r"), (std::vector<std::string>{"k=v", "q"}));
+  EXPECT_EQ(args->positional, (std::vector<std::string>{"x", "y"}));
+  EXPECT_FALSE(ParseArgs({"--nope"}, specs).ok());
+  EXPECT_FALSE(ParseArgs({"--a"}, specs).ok());
+  EXPECT_FALSE(ParseArgs({"--s=1"}, specs).ok());
+}
+
+TEST(FlowText, TreeNestsChildrenAndShowsHopLatencies) {
+  const absl::Time t0 = absl::FromUnixSeconds(1764288000);
+  v1::GetFlowResponse flow;
+  flow.set_root_id("r");
+  auto* child = flow.add_messages();  // deliberately before its parent
+  child->set_id("c");
+  child->set_parent_id("r");
+  child->set_origin_service("bob");
+  child->set_state(v1::MESSAGE_STATE_IN_FLIGHT);
+  auto* root = flow.add_messages();
+  root->set_id("r");
+  root->set_origin_service("alice");
+  root->set_state(v1::MESSAGE_STATE_PROCESSED);
+  root->mutable_send_to_receive()->set_nanos(42000000);
+  root->mutable_receive_to_process()->set_seconds(2);
+  testing::SetTime(t0, root->mutable_sent_at());
+  *root->add_events() = testing::MakeEvent("r", "alice", v1::EVENT_KIND_SENT, t0);
+  root->mutable_events(0)->set_destination("bob");
+  *root->add_events() =
+      testing::MakeEvent("r", "bob", v1::EVENT_KIND_RECEIVED, t0 + absl::Milliseconds(42));
+  const std::string text = FlowToText(flow, absl::UTCTimeZone());
+  EXPECT_TRUE(absl::StrContains(text, "flow r (2 messages)\n")) << text;
+  EXPECT_TRUE(absl::StrContains(
+      text, "  r  alice → bob  PROCESSED  send→receive 42ms  receive→process 2.0s\n")) << text;
+  EXPECT_TRUE(absl::StrContains(text, "      00:00:00.000  alice      SENT      → bob\n")) << text;
+  EXPECT_TRUE(absl::StrContains(text, "00:00:00.042  bob        RECEIVED   +42ms\n")) << text;
+  EXPECT_TRUE(absl::StrContains(text, "\n    c  bob  IN_FLIGHT\n")) << "child indented under root:\n" << text;
+  EXPECT_LT(text.find("  r  alice"), text.find("    c  bob"));
+}
+
+TEST(FlowText, ShortDurations) {
+  EXPECT_EQ(ShortDuration(absl::Microseconds(250)), "250µs");
+  EXPECT_EQ(ShortDuration(absl::Milliseconds(42)), "42ms");
+  EXPECT_EQ(ShortDuration(absl::Milliseconds(1500)), "1.5s");
+  EXPECT_EQ(ShortDuration(absl::Seconds(123)), "2m3s");
+  EXPECT_EQ(ShortDuration(absl::Hours(2) + absl::Minutes(5)), "2h5m");
+  EXPECT_EQ(ShortDuration(-absl::Milliseconds(3)), "-3ms");
+}
+
+}  // namespace
+}  // namespace utracker::cli
