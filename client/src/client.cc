@@ -60,9 +60,8 @@ namespace internal {
 
 absl::StatusOr<std::shared_ptr<Client>> Client::Create(Config config) {
   if (absl::Status st = CheckConfig(config); !st.ok()) return st;
-  auto streamer = std::make_unique<client::internal::Streamer>(
-      std::make_unique<client::internal::GrpcEventSink>(config.server), config);
-  auto core = std::make_shared<internal::ClientCore>(std::move(config), std::move(streamer));
+  auto sink = std::make_unique<client::internal::GrpcEventSink>(config.server);
+  auto core = std::make_shared<internal::ClientCore>(std::move(config), std::move(sink));
   return std::shared_ptr<Client>(new Client(std::move(core)));
 }
 

@@ -12,7 +12,7 @@
 namespace utracker::internal {
 namespace {
 
-void SetNow(google::protobuf::Timestamp* ts) {
+void SetNow(google::protobuf::Timestamp* ts) {  // for envelopes
   const int64_t micros = absl::ToUnixMicros(absl::Now());
   ts->set_seconds(micros / 1000000);
   ts->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
@@ -26,8 +26,14 @@ void SetText(std::string value, size_t max_bytes, std::string* out) {
 
 }  // namespace
 
-ClientCore::ClientCore(Config config, std::unique_ptr<client::internal::Streamer> streamer)
-    : config_(std::move(config)), streamer_(std::move(streamer)) {}
+ClientCore::ClientCore(Config config, std::unique_ptr<client::internal::EventSink> sink)
+    : config_(std::move(config)) {
+  if (sink) {
+    streamer_ = std::make_unique<client::internal::Streamer>(
+        std::move(sink), config_,
+        [this](client::internal::PendingEvent& p, v1::Event* out) { BuildEvent(p, out); });
+  }
+}
 
 v1::Envelope ClientCore::NewEnvelope(const v1::Envelope* parent, std::string content,
                                      absl::string_view content_type) const {
@@ -62,7 +68,8 @@ std::optional<std::string> ClientCore::FilterPayload(const v1::Envelope& envelop
   return content;
 }
 
-void ClientCore::Log(const v1::Envelope& envelope, EventKind kind, const LogOptions& options) {
+void ClientCore::Log(std::shared_ptr<const v1::Envelope> envelope, EventKind kind,
+                     const LogOptions& options) {
   if (!streamer_) {
     if (!warned_disabled_.exchange(true) && config_.diagnostics) {
       config_.diagnostics(
@@ -72,45 +79,55 @@ void ClientCore::Log(const v1::Envelope& envelope, EventKind kind, const LogOpti
     return;
   }
   try {
-    v1::Event e;
-    e.set_event_id(wire::NewUuidV7());
-    e.set_message_id(envelope.id());
-    e.set_parent_id(envelope.parent_id());
-    e.set_root_id(envelope.root_id());
-    e.set_depth(envelope.depth());
-    e.set_service(config_.service);
-    e.set_instance(config_.instance);
-    e.set_kind(kind);
-    SetNow(e.mutable_occurred_at());
-    if (!options.name.empty()) SetText(options.name, wire::kMaxNameBytes, e.mutable_name());
-    if (!options.destination.empty()) {
-      SetText(options.destination, wire::kMaxDestinationBytes, e.mutable_destination());
-    }
-    if (!options.error.empty()) SetText(options.error, wire::kMaxErrorBytes, e.mutable_error());
-    size_t attributes = 0;
-    for (const auto& [key, value] : options.attributes) {
-      if (++attributes > wire::kMaxAttributes) break;
-      std::string k = key;
-      wire::SanitizeText(&k, wire::kMaxAttributeKeyBytes);
-      if (k.empty()) continue;
-      SetText(value, wire::kMaxAttributeValueBytes, &(*e.mutable_attributes())[k]);
-    }
-    const bool attach =
-        !options.hide_payload &&
-        (options.with_payload || (config_.attach_payload_on_sent && kind == kSent));
-    if (attach) {
-      if (std::optional<std::string> payload = FilterPayload(envelope)) {
-        e.set_content(*std::move(payload));
-        std::string type = envelope.content_type();
-        SetText(std::move(type), wire::kMaxContentTypeBytes, e.mutable_content_type());
-      } else {
-        payloads_dropped_.fetch_add(1, std::memory_order_relaxed);
-        (*e.mutable_attributes())["utracker.payload"] = "dropped by filter";
-      }
-    }
-    streamer_->Enqueue(std::move(e));
+    client::internal::PendingEvent p;
+    p.envelope = std::move(envelope);
+    p.kind = kind;
+    p.at = absl::Now();
+    p.options = options;
+    streamer_->Enqueue(std::move(p));
   } catch (...) {
     // Only allocation can throw here; the service must not pay for it.
+  }
+}
+
+void ClientCore::BuildEvent(client::internal::PendingEvent& p, v1::Event* e) {
+  const v1::Envelope& envelope = *p.envelope;
+  LogOptions& options = p.options;
+  e->set_event_id(wire::NewUuidV7At(p.at));
+  e->set_message_id(envelope.id());
+  e->set_parent_id(envelope.parent_id());
+  e->set_root_id(envelope.root_id());
+  e->set_depth(envelope.depth());
+  e->set_service(config_.service);
+  e->set_instance(config_.instance);
+  e->set_kind(p.kind);
+  const int64_t micros = absl::ToUnixMicros(p.at);
+  e->mutable_occurred_at()->set_seconds(micros / 1000000);
+  e->mutable_occurred_at()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+  if (!options.name.empty()) SetText(std::move(options.name), wire::kMaxNameBytes, e->mutable_name());
+  if (!options.destination.empty()) {
+    SetText(std::move(options.destination), wire::kMaxDestinationBytes, e->mutable_destination());
+  }
+  if (!options.error.empty()) {
+    SetText(std::move(options.error), wire::kMaxErrorBytes, e->mutable_error());
+  }
+  size_t attributes = 0;
+  for (auto& [key, value] : options.attributes) {
+    if (++attributes > wire::kMaxAttributes) break;
+    std::string k = key;
+    wire::SanitizeText(&k, wire::kMaxAttributeKeyBytes);
+    if (k.empty()) continue;
+    SetText(std::move(value), wire::kMaxAttributeValueBytes, &(*e->mutable_attributes())[k]);
+  }
+  const bool attach = !options.hide_payload &&
+                      (options.with_payload || (config_.attach_payload_on_sent && p.kind == kSent));
+  if (!attach) return;
+  if (std::optional<std::string> payload = FilterPayload(envelope)) {
+    e->set_content(*std::move(payload));
+    SetText(envelope.content_type(), wire::kMaxContentTypeBytes, e->mutable_content_type());
+  } else {
+    payloads_dropped_.fetch_add(1, std::memory_order_relaxed);
+    (*e->mutable_attributes())["utracker.payload"] = "dropped by filter";
   }
 }
 

@@ -17,8 +17,9 @@ namespace utracker::internal {
 // Message::Log calls into events. Thread-safe.
 class ClientCore {
  public:
-  // `streamer` may be null: a disabled core that drops every event (no Configure yet).
-  ClientCore(Config config, std::unique_ptr<client::internal::Streamer> streamer);
+  // Makes a core whose streamer writes to `sink`; a null sink gives a disabled core that
+  // drops every event (no Configure yet).
+  ClientCore(Config config, std::unique_ptr<client::internal::EventSink> sink);
 
   const Config& config() const { return config_; }
   client::internal::Streamer* streamer() { return streamer_.get(); }
@@ -27,9 +28,14 @@ class ClientCore {
   v1::Envelope NewEnvelope(const v1::Envelope* parent, std::string content,
                            absl::string_view content_type) const;
 
-  // Builds the event (lineage from the envelope; text sanitised; payload filtered if asked)
-  // and hands it to the streamer. Never blocks on I/O, never throws.
-  void Log(const v1::Envelope& envelope, EventKind kind, const LogOptions& options);
+  // Hands what was said to the streamer (the event itself is built by its worker, see
+  // BuildEvent). Never blocks on I/O, never throws.
+  void Log(std::shared_ptr<const v1::Envelope> envelope, EventKind kind,
+           const LogOptions& options);
+
+  // The streamer's EventBuilder: lineage from the envelope, this service and instance, a
+  // UUIDv7 event id for the time Log was called, text sanitised, payload filtered if asked.
+  void BuildEvent(client::internal::PendingEvent& pending, v1::Event* out);
 
   uint64_t payloads_dropped() const { return payloads_dropped_.load(); }
 
@@ -38,9 +44,10 @@ class ClientCore {
   std::optional<std::string> FilterPayload(const v1::Envelope& envelope);
 
   const Config config_;
-  const std::unique_ptr<client::internal::Streamer> streamer_;
   std::atomic<uint64_t> payloads_dropped_{0};
   std::atomic<bool> warned_disabled_{false};
+  // Last: its worker calls BuildEvent until the streamer is destroyed.
+  std::unique_ptr<client::internal::Streamer> streamer_;
 };
 
 // The process-wide client's core, or a disabled one (drops events) before Configure.

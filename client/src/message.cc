@@ -40,6 +40,11 @@ absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
 }  // namespace
 
 Message::Message(v1::Envelope envelope, std::shared_ptr<internal::ClientCore> client)
+    : envelope_(std::make_shared<const v1::Envelope>(std::move(envelope))),
+      client_(std::move(client)) {}
+
+Message::Message(std::shared_ptr<const v1::Envelope> envelope,
+                 std::shared_ptr<internal::ClientCore> client)
     : envelope_(std::move(envelope)), client_(std::move(client)) {}
 
 // Messages made through the static functions keep no client: they log through whatever the
@@ -57,7 +62,7 @@ Message Message::PackJson(absl::string_view json) { return Pack(json, kJson); }
 
 Message Message::PackChild(absl::string_view content, absl::string_view content_type) const {
   const auto& core = client_ ? client_ : internal::DefaultCore();
-  return Message(core->NewEnvelope(&envelope_, std::string(content), content_type), client_);
+  return Message(core->NewEnvelope(envelope_.get(), std::string(content), content_type), client_);
 }
 
 Message Message::PackChild(const google::protobuf::Message& content) const {
@@ -130,33 +135,33 @@ absl::StatusOr<Message> Message::FromHeaders(const std::map<std::string, std::st
   return Message(std::move(env), nullptr);
 }
 
-absl::Time Message::created_at() const { return FromTimestamp(envelope_.created_at()); }
+absl::Time Message::created_at() const { return FromTimestamp(envelope_->created_at()); }
 
 absl::Status Message::ContentAs(google::protobuf::Message* out) const {
-  if (!out->ParseFromString(envelope_.content())) {
+  if (!out->ParseFromString(envelope_->content())) {
     return absl::InvalidArgumentError(absl::StrCat("content does not parse as ",
                                                    out->GetDescriptor()->full_name()));
   }
   return absl::OkStatus();
 }
 
-std::string Message::ToBytes() const { return envelope_.SerializeAsString(); }
+std::string Message::ToBytes() const { return envelope_->SerializeAsString(); }
 
 std::string Message::ToJson() const {
   std::string out;
   // Cannot fail for a message with no Any fields.
-  (void)google::protobuf::util::MessageToJsonString(envelope_, &out);
+  (void)google::protobuf::util::MessageToJsonString(*envelope_, &out);
   return out;
 }
 
 std::map<std::string, std::string> Message::ToHeaders() const {
   std::map<std::string, std::string> h;
-  h[kHeaderId] = envelope_.id();
-  if (!envelope_.parent_id().empty()) h[kHeaderParent] = envelope_.parent_id();
-  h[kHeaderRoot] = envelope_.root_id();
-  h[kHeaderDepth] = absl::StrCat(envelope_.depth());
-  if (!envelope_.origin_service().empty()) h[kHeaderOrigin] = envelope_.origin_service();
-  if (envelope_.has_created_at()) {
+  h[kHeaderId] = envelope_->id();
+  if (!envelope_->parent_id().empty()) h[kHeaderParent] = envelope_->parent_id();
+  h[kHeaderRoot] = envelope_->root_id();
+  h[kHeaderDepth] = absl::StrCat(envelope_->depth());
+  if (!envelope_->origin_service().empty()) h[kHeaderOrigin] = envelope_->origin_service();
+  if (envelope_->has_created_at()) {
     h[kHeaderCreatedAt] = absl::FormatTime(absl::RFC3339_full, created_at(), absl::UTCTimeZone());
   }
   return h;

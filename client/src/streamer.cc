@@ -9,12 +9,15 @@
 
 namespace utracker::client::internal {
 
-Streamer::Streamer(std::unique_ptr<EventSink> sink, const Config& config)
-    : sink_(std::move(sink)), config_(config), worker_([this] { Run(); }) {}
+Streamer::Streamer(std::unique_ptr<EventSink> sink, const Config& config, EventBuilder builder)
+    : sink_(std::move(sink)),
+      config_(config),
+      builder_(std::move(builder)),
+      worker_([this] { Run(); }) {}
 
 Streamer::~Streamer() { Shutdown(absl::ZeroDuration()); }
 
-bool Streamer::Enqueue(v1::Event event) {
+bool Streamer::Enqueue(PendingEvent event) {
   std::unique_lock<std::mutex> lock(mu_);
   if (stopping_ || buffer_.size() >= config_.max_buffered_events) {
     lock.unlock();
@@ -23,8 +26,10 @@ bool Streamer::Enqueue(v1::Event event) {
   }
   buffer_.push_back(std::move(event));
   ++stats_.logged;
-  // Wake the worker only when it has something new to decide; it times its own batch delay.
-  const bool notify = buffer_.size() == 1 || buffer_.size() == config_.max_batch_events;
+  // Wake the worker only when it sleeps without a deadline or a batch just filled: a futex
+  // wake costs more than the rest of Log, and a busy worker comes back by itself.
+  const bool notify = (worker_idle_ && buffer_.size() == 1) ||
+                      buffer_.size() == config_.max_batch_events;
   lock.unlock();
   if (notify) wake_.notify_one();
   return true;
@@ -105,7 +110,9 @@ bool Streamer::AwaitWork(std::unique_lock<std::mutex>& lock) {
       wake_.wait_until(lock, absl::ToChronoTime(batch_deadline_));
       continue;
     }
+    worker_idle_ = true;
     wake_.wait_for(lock, absl::ToChronoNanoseconds(config_.report_interval));
+    worker_idle_ = false;
   }
 }
 
@@ -162,27 +169,35 @@ void Streamer::Reconnect(std::unique_lock<std::mutex>& lock) {
 void Streamer::SendNewBatches(std::unique_lock<std::mutex>& lock) {
   batch_deadline_ = absl::InfiniteFuture();
   if (unacked_.size() >= config_.max_unacked_batches || buffer_.empty()) return;
-  std::vector<v1::Event> taken;
-  const size_t n = std::min(buffer_.size(), config_.max_batch_events);
-  taken.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    taken.push_back(std::move(buffer_.front()));
-    buffer_.pop_front();
+  // Hold the lock as briefly as Enqueue's callers can tell: swap the whole buffer out when
+  // it fits in one batch, else move one batch's worth.
+  std::deque<PendingEvent> taken;
+  if (buffer_.size() <= config_.max_batch_events) {
+    taken.swap(buffer_);
+  } else {
+    for (size_t i = 0; i < config_.max_batch_events; ++i) {
+      taken.push_back(std::move(buffer_.front()));
+      buffer_.pop_front();
+    }
   }
   lock.unlock();
   // Cut by bytes too, so no request comes near the server's message size limit (a request
   // the server cannot take would otherwise be resent forever).
   std::vector<std::shared_ptr<v1::LogEventsRequest>> requests;
   size_t bytes = 0;
-  for (v1::Event& e : taken) {
-    const size_t size = e.ByteSizeLong();
+  v1::Event event;
+  for (PendingEvent& p : taken) {
+    event.Clear();
+    builder_(p, &event);
+    const size_t size = event.ByteSizeLong();
     if (requests.empty() || bytes + size > config_.max_batch_bytes) {
       requests.push_back(std::make_shared<v1::LogEventsRequest>());
       bytes = 0;
     }
-    *requests.back()->add_events() = std::move(e);
+    requests.back()->add_events()->Swap(&event);
     bytes += size;
   }
+  taken.clear();  // releases envelopes outside the lock
   lock.lock();
   std::vector<std::shared_ptr<const v1::LogEventsRequest>> to_send;
   for (auto& r : requests) {

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,8 +21,23 @@
 
 namespace utracker::client::internal {
 
-// The background streamer (queue ⟂ sink): Enqueue puts an event in a bounded buffer and
-// returns at once; one worker thread takes batches from it, numbers them (seq), keeps each
+// An event as Log captured it in the caller's thread: what was said, when, about which
+// (immutable, shared) envelope. The worker turns it into a v1::Event, so the caller pays
+// only for this copy and the enqueue.
+struct PendingEvent {
+  std::shared_ptr<const v1::Envelope> envelope;
+  v1::EventKind kind = v1::EVENT_KIND_UNSPECIFIED;
+  absl::Time at;
+  LogOptions options;
+};
+
+// Builds the wire event from a pending one (event id, sanitising, payload filters). Called
+// by the worker thread only, outside the streamer's lock; must not throw.
+using EventBuilder = std::function<void(PendingEvent& pending, v1::Event* out)>;
+
+// The background streamer (queue ⟂ sink): Enqueue puts a pending event in a bounded buffer
+// and returns at once; one worker thread takes batches from it, builds the events (with the
+// EventBuilder), numbers the requests (seq), keeps each
 // until its ack arrives, and writes them on the sink's stream. When the stream breaks, the
 // worker reconnects with exponential backoff and jitter and resends every unacked batch in
 // order (the server stores re-sent events once). At most `max_unacked_batches` are in flight;
@@ -31,12 +47,12 @@ namespace utracker::client::internal {
 // Thread-safe.
 class Streamer {
  public:
-  Streamer(std::unique_ptr<EventSink> sink, const Config& config);
+  Streamer(std::unique_ptr<EventSink> sink, const Config& config, EventBuilder builder);
   ~Streamer();  // Shutdown(0)
 
   // Never blocks on I/O, never throws. False (and counted) when the buffer is full or the
   // streamer is shut down.
-  bool Enqueue(v1::Event event);
+  bool Enqueue(PendingEvent event);
 
   absl::Status Flush(absl::Duration timeout);
   void Shutdown(absl::Duration timeout);
@@ -64,11 +80,13 @@ class Streamer {
 
   const std::unique_ptr<EventSink> sink_;
   const Config config_;
+  const EventBuilder builder_;
 
   std::mutex mu_;
   std::condition_variable wake_;     // worker: events, acks, stream closed, stop
   std::condition_variable settled_;  // Flush: buffer and unacked empty
-  std::deque<v1::Event> buffer_;     // guarded by mu_
+  std::deque<PendingEvent> buffer_;  // guarded by mu_
+  bool worker_idle_ = false;         // guarded by mu_: waiting with no deadline
   std::map<uint64_t, Batch> unacked_;  // guarded by mu_; by seq
   uint64_t completed_ = 0;           // guarded by mu_: events of acked batches
   uint64_t unacked_events_ = 0;      // guarded by mu_

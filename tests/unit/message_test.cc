@@ -103,11 +103,10 @@ class LoggingTest : public ::testing::Test {
     c.filters = std::move(filters);
     c.diagnostics = [](absl::string_view) {};
     core_ = std::make_shared<internal::ClientCore>(
-        c, std::make_unique<client::internal::Streamer>(
-               std::unique_ptr<testing::FakeEventSink>(sink_), c));
+        c, std::unique_ptr<testing::FakeEventSink>(sink_));
   }
   v1::Event LogAndGet(const v1::Envelope& env, EventKind kind, const LogOptions& o) {
-    core_->Log(env, kind, o);
+    core_->Log(std::make_shared<const v1::Envelope>(env), kind, o);
     EXPECT_TRUE(core_->streamer()->Flush(absl::Seconds(5)).ok());
     return sink_->last_event();
   }

@@ -26,8 +26,23 @@ Config TestConfig() {
   return c;
 }
 
-v1::Event NewEvent() {
-  return testing::MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_SENT, absl::Now());
+// A pending event whose built event_id is its envelope's id, so tests can follow it.
+PendingEvent NewEvent(const std::string& name = "") {
+  auto env = std::make_shared<v1::Envelope>();
+  env->set_id(wire::NewUuidV7());
+  PendingEvent p;
+  p.envelope = env;
+  p.kind = v1::EVENT_KIND_SENT;
+  p.at = absl::Now();
+  p.options.name = name;
+  return p;
+}
+
+void Build(PendingEvent& p, v1::Event* e) {
+  e->set_event_id(p.envelope->id());
+  e->set_message_id(p.envelope->id());
+  e->set_kind(p.kind);
+  e->set_name(p.options.name);
 }
 
 class StreamerTest : public ::testing::Test {
@@ -37,7 +52,7 @@ class StreamerTest : public ::testing::Test {
       std::lock_guard<std::mutex> lock(mu_);
       diagnostics_.emplace_back(line);
     };
-    streamer_ = std::make_unique<Streamer>(std::unique_ptr<FakeEventSink>(sink_), c);
+    streamer_ = std::make_unique<Streamer>(std::unique_ptr<FakeEventSink>(sink_), c, Build);
   }
   std::vector<std::string> Diagnostics() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -51,11 +66,13 @@ class StreamerTest : public ::testing::Test {
 };
 
 TEST_F(StreamerTest, DeliversEverythingAndFlushSaysSo) {
-  Start();
+  Config c = TestConfig();
+  c.max_buffered_events = 10000;
+  Start(c);
   std::vector<std::string> ids;
   for (int i = 0; i < 2500; ++i) {
-    v1::Event e = NewEvent();
-    ids.push_back(e.event_id());
+    PendingEvent e = NewEvent();
+    ids.push_back(e.envelope->id());
     ASSERT_TRUE(streamer_->Enqueue(std::move(e)));
   }
   ASSERT_TRUE(streamer_->Flush(absl::Seconds(10)).ok());
@@ -79,16 +96,16 @@ TEST_F(StreamerTest, NothingAckedIsLostWhenStreamsBreakBeforeAndAfterCommitting)
   Start(c);
   std::vector<std::string> ids;
   for (int i = 0; i < 3000; ++i) {
-    v1::Event e = NewEvent();
-    ids.push_back(e.event_id());
+    PendingEvent e = NewEvent();
+    ids.push_back(e.envelope->id());
     ASSERT_TRUE(streamer_->Enqueue(std::move(e)));
   }
   ASSERT_TRUE(streamer_->Flush(absl::Seconds(20)).ok());
   k.commit_before_break = false;  // now break without committing
   sink_->Set(k);
   for (int i = 0; i < 1000; ++i) {
-    v1::Event e = NewEvent();
-    ids.push_back(e.event_id());
+    PendingEvent e = NewEvent();
+    ids.push_back(e.envelope->id());
     ASSERT_TRUE(streamer_->Enqueue(std::move(e)));
   }
   ASSERT_TRUE(streamer_->Flush(absl::Seconds(20)).ok());
@@ -157,9 +174,7 @@ TEST_F(StreamerTest, UnackedBatchesAreBoundedWhileTheServerDoesNotAck) {
 
 TEST_F(StreamerTest, RejectedEventsAreCountedReportedAndNotResent) {
   Start();
-  v1::Event bad = NewEvent();
-  bad.set_name("reject-me");
-  streamer_->Enqueue(bad);
+  streamer_->Enqueue(NewEvent("reject-me"));
   streamer_->Enqueue(NewEvent());
   ASSERT_TRUE(streamer_->Flush(absl::Seconds(5)).ok());
   Stats s = streamer_->stats();

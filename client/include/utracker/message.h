@@ -46,12 +46,14 @@ struct LogOptions {
 };
 
 // A message wrapped in its envelope: a UUIDv7 id that survives serialisation, lineage (parent,
-// root, depth), origin, and the content. Cheap to copy (the envelope is copied; the client it
-// logs through is shared). Logging never blocks and never throws.
+// root, depth), origin, and the content. Cheap to copy (the envelope and the client it logs
+// through are shared, the envelope is immutable). Logging never blocks and never throws.
 //
 //   auto m = utracker::Message::PackJson(R"({"command":"list","target":"posts"})");
 //   queue.push(m.ToJson());
-//   m.Log(utracker::kSent, {.destination = "bob"});
+//   utracker::LogOptions sent;
+//   sent.destination = "bob";
+//   m.Log(utracker::kSent, sent);
 //   ...
 //   auto got = utracker::Message::Unpack(queue.pop());   // in bob
 //   if (got.ok()) got->Log("processing_content");
@@ -79,18 +81,18 @@ class Message {
   Message PackChild(const google::protobuf::Message& content) const;
   Message PackChildJson(absl::string_view json) const;
 
-  const std::string& id() const { return envelope_.id(); }
-  const std::string& parent_id() const { return envelope_.parent_id(); }
-  const std::string& root_id() const { return envelope_.root_id(); }
-  uint32_t depth() const { return envelope_.depth(); }
-  bool is_root() const { return envelope_.parent_id().empty(); }
-  const std::string& origin_service() const { return envelope_.origin_service(); }
+  const std::string& id() const { return envelope_->id(); }
+  const std::string& parent_id() const { return envelope_->parent_id(); }
+  const std::string& root_id() const { return envelope_->root_id(); }
+  uint32_t depth() const { return envelope_->depth(); }
+  bool is_root() const { return envelope_->parent_id().empty(); }
+  const std::string& origin_service() const { return envelope_->origin_service(); }
   absl::Time created_at() const;
-  const std::string& content() const { return envelope_.content(); }
-  const std::string& content_type() const { return envelope_.content_type(); }
+  const std::string& content() const { return envelope_->content(); }
+  const std::string& content_type() const { return envelope_->content_type(); }
   // Parses protobuf content into `out`; InvalidArgument if it does not parse.
   absl::Status ContentAs(google::protobuf::Message* out) const;
-  const v1::Envelope& envelope() const { return envelope_; }
+  const v1::Envelope& envelope() const { return *envelope_; }
 
   std::string ToBytes() const;  // binary protobuf
   std::string ToJson() const;   // canonical protobuf JSON (content base64)
@@ -107,8 +109,11 @@ class Message {
   friend class Client;
   friend class internal::ClientCore;
   Message(v1::Envelope envelope, std::shared_ptr<internal::ClientCore> client);
+  Message(std::shared_ptr<const v1::Envelope> envelope,
+          std::shared_ptr<internal::ClientCore> client);
 
-  v1::Envelope envelope_;
+  // Immutable and shared: copies of a Message and the events queued about it point here.
+  std::shared_ptr<const v1::Envelope> envelope_;
   std::shared_ptr<internal::ClientCore> client_;  // may be null: logging is then dropped
 };
 
