@@ -3,9 +3,19 @@
 # PostgreSQL cluster whose data persists between runs, applies migrations and runs
 # utracker-server on 127.0.0.1:50051 in the foreground. Ctrl-C stops the server and then
 # this PostgreSQL too (the data stays; the next run starts it again).
+# With --demo it also runs the seed's alice/bob/carl example against the server (one new
+# conversation a second) until Ctrl-C.
 # Environment: UTRACKER_LISTEN (default 127.0.0.1:50051), UTRACKER_DATA_DIR.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+
+DEMO=0
+for arg in "$@"; do
+  case "$arg" in
+    --demo) DEMO=1 ;;
+    *) ut_die "unknown argument $arg (usage: deploy/local/run.sh [--demo])" ;;
+  esac
+done
 
 ut_install_deps
 BUILD_DIR="$UT_ROOT/build/release"
@@ -52,10 +62,25 @@ cat >&2 <<MSG
     grpcurl -plaintext -d '{"seq":1,"events":[{"event_id":"0190a1a0-0000-7000-8000-000000000001","message_id":"0190a1a0-0000-7000-8000-0000000000aa","service":"alice","kind":"EVENT_KIND_SENT","destination":"bob","occurred_at":"$NOW"}]}' $LISTEN utracker.v1.Tracker/LogEvents
     grpcurl -plaintext -d '{"message_id":"0190a1a0-0000-7000-8000-0000000000aa"}' $LISTEN utracker.v1.Flows/GetFlow
 
+  The CLI and the alice/bob/carl demo (or run this script with --demo):
+    $BUILD_DIR/client/utracker --help
+    $BUILD_DIR/client/examples/alice_bob_carl --server $LISTEN --messages 20
+    $BUILD_DIR/client/utracker flow --server $LISTEN ID
+
   Ctrl-C stops the server (in-flight batches are committed first) and PostgreSQL.
 
 MSG
 "$BUILD_DIR/server/utracker-server" --listen "$LISTEN" --database_url "$DATABASE_URL" --migrate &
 SERVER_PID=$!
-trap 'kill -TERM $SERVER_PID 2>/dev/null || true' INT TERM
+DEMO_PID=
+trap 'kill -TERM $SERVER_PID $DEMO_PID 2>/dev/null || true' INT TERM
+if [ "$DEMO" = 1 ]; then
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/${LISTEN%:*}/${LISTEN##*:}") 2>/dev/null && break
+    sleep 0.1
+  done
+  "$BUILD_DIR/client/examples/alice_bob_carl" --server "$LISTEN" --messages 0 --interval 1s &
+  DEMO_PID=$!
+fi
 wait $SERVER_PID || wait $SERVER_PID || true
+[ -n "$DEMO_PID" ] && kill -TERM "$DEMO_PID" 2>/dev/null || true
