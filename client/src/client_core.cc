@@ -100,6 +100,9 @@ void ClientCore::BuildEvent(client::internal::PendingEvent& p, v1::Event* e) {
   e->set_depth(envelope.depth());
   e->set_service(config_.service);
   e->set_instance(config_.instance);
+  if (!envelope.origin_service().empty()) {
+    SetText(envelope.origin_service(), wire::kMaxServiceBytes, e->mutable_origin_service());
+  }
   e->set_kind(p.kind);
   const int64_t micros = absl::ToUnixMicros(p.at);
   e->mutable_occurred_at()->set_seconds(micros / 1000000);

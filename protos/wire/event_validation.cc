@@ -101,6 +101,8 @@ absl::Status ValidateAndNormalizeEvent(v1::Event& e, absl::Time now) {
   }
   UTRACKER_RETURN_IF_ERROR(CheckOccurredAt(e, now));
   UTRACKER_RETURN_IF_ERROR(CheckText("service", e.service(), kMaxServiceBytes, true));
+  UTRACKER_RETURN_IF_ERROR(
+      CheckText("origin_service", e.origin_service(), kMaxServiceBytes, false));
   UTRACKER_RETURN_IF_ERROR(CheckText("instance", e.instance(), kMaxInstanceBytes, false));
   UTRACKER_RETURN_IF_ERROR(CheckText("name", e.name(), kMaxNameBytes, false));
   UTRACKER_RETURN_IF_ERROR(CheckText("destination", e.destination(), kMaxDestinationBytes, false));

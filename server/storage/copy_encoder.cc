@@ -6,7 +6,7 @@
 namespace utracker::server::storage {
 namespace {
 
-constexpr int16_t kStagingColumnCount = 15;
+constexpr int16_t kStagingColumnCount = 16;
 constexpr int64_t kPgEpochUnixSeconds = 946684800;  // 2000-01-01T00:00:00Z
 constexpr uint8_t kJsonbVersion = 1;
 
@@ -132,6 +132,7 @@ void EventCopyEncoder::Append(const v1::Event& e) {
   } else {
     PutText(e.content());
   }
+  PutOptionalText(e.origin_service());
 }
 
 void EventCopyEncoder::Finish() { PutInt16(-1); }

@@ -12,7 +12,7 @@ namespace utracker::server::storage {
 // The staging table's columns, in the order EventCopyEncoder writes them.
 inline constexpr const char* kStagingColumns =
     "event_id, occurred_at, message_id, parent_id, root_id, depth, service, instance, kind, "
-    "name, destination, attributes, error, content_type, content";
+    "name, destination, attributes, error, content_type, content, origin_service";
 
 // Writes events as PostgreSQL binary COPY rows for the staging table (kStagingColumns).
 // Expects validated events (UUIDs parse, text is UTF-8 without NUL); an unparsable UUID is

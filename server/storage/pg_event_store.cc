@@ -19,7 +19,8 @@ constexpr const char* kCreateStaging =
     "CREATE TEMPORARY TABLE IF NOT EXISTS utracker_staging ("
     " event_id uuid, occurred_at timestamptz, message_id uuid, parent_id uuid, root_id uuid,"
     " depth integer, service text, instance text, kind event_kind, name text,"
-    " destination text, attributes jsonb, error text, content_type text, content bytea"
+    " destination text, attributes jsonb, error text, content_type text, content bytea,"
+    " origin_service text"
     ") ON COMMIT DELETE ROWS";
 
 constexpr const char* kMergeEvents =
@@ -29,26 +30,27 @@ constexpr const char* kMergeEvents =
     " kind, name, destination, attributes, error FROM utracker_staging"
     " ON CONFLICT DO NOTHING";
 
-// One row per message in the batch. The author is the service of the earliest SENT event,
-// else of the earliest event: (NOT origin_sent, origin_at) orders candidates, smallest wins,
+// One row per message in the batch. The author: the origin_service an event declares (the
+// envelope's), else the service of the earliest SENT event, else of the earliest event.
+// (NOT origin_declared, NOT origin_sent, origin_at) orders the candidates, smallest wins,
 // whichever batch each event arrived in. Content is kept from the first event carrying it.
 constexpr const char* kUpsertMessages =
-    "INSERT INTO messages AS m (id, parent_id, root_id, depth, origin_service, origin_sent,"
-    " origin_at, first_seen_at, last_event_at, content_type, content)"
+    "INSERT INTO messages AS m (id, parent_id, root_id, depth, origin_service, origin_declared,"
+    " origin_sent, origin_at, first_seen_at, last_event_at, content_type, content)"
     " SELECT DISTINCT ON (s.message_id) s.message_id, s.parent_id, s.root_id, s.depth,"
-    "  s.service, s.kind = 'sent', s.occurred_at,"
-    "  min(s.occurred_at) OVER w, max(s.occurred_at) OVER w,"
+    "  coalesce(s.origin_service, s.service), s.origin_service IS NOT NULL, s.kind = 'sent',"
+    "  s.occurred_at, min(s.occurred_at) OVER w, max(s.occurred_at) OVER w,"
     "  first_value(s.content_type) OVER wc, first_value(s.content) OVER wc"
     " FROM utracker_staging s"
     " WINDOW w AS (PARTITION BY s.message_id),"
     "  wc AS (PARTITION BY s.message_id ORDER BY s.content IS NULL, s.occurred_at)"
-    " ORDER BY s.message_id, s.kind <> 'sent', s.occurred_at"
+    " ORDER BY s.message_id, s.origin_service IS NULL, s.kind <> 'sent', s.occurred_at"
     " ON CONFLICT (id) DO UPDATE SET"
-    "  origin_service = CASE WHEN (NOT EXCLUDED.origin_sent, EXCLUDED.origin_at)"
-    "   < (NOT m.origin_sent, m.origin_at) THEN EXCLUDED.origin_service ELSE m.origin_service END,"
-    "  origin_at = CASE WHEN (NOT EXCLUDED.origin_sent, EXCLUDED.origin_at)"
-    "   < (NOT m.origin_sent, m.origin_at) THEN EXCLUDED.origin_at ELSE m.origin_at END,"
-    "  origin_sent = m.origin_sent OR EXCLUDED.origin_sent,"
+    "  (origin_service, origin_declared, origin_sent, origin_at) ="
+    "   (SELECT * FROM (VALUES (m.origin_service, m.origin_declared, m.origin_sent, m.origin_at),"
+    "    (EXCLUDED.origin_service, EXCLUDED.origin_declared, EXCLUDED.origin_sent,"
+    "     EXCLUDED.origin_at)) AS c(service, declared, sent, at)"
+    "    ORDER BY NOT c.declared, NOT c.sent, c.at LIMIT 1),"
     "  first_seen_at = LEAST(m.first_seen_at, EXCLUDED.first_seen_at),"
     "  last_event_at = GREATEST(m.last_event_at, EXCLUDED.last_event_at),"
     "  content_type = CASE WHEN m.content IS NULL THEN EXCLUDED.content_type"

@@ -55,6 +55,7 @@ TEST(ServerE2E, StreamEventsReadThemBackOverGrpcAndPsqlThenRestart) {
   ASSERT_TRUE(db.ok());
   const std::string root = wire::NewUuidV7(), child = wire::NewUuidV7();
   const absl::Time t0 = absl::Now() - absl::Minutes(1);
+  std::string migrations;
   {
     ChildProcess server(UTRACKER_SERVER_BIN, ServerArgs(db.url()));
     const int port = AwaitListening(server);
@@ -137,6 +138,7 @@ TEST(ServerE2E, StreamEventsReadThemBackOverGrpcAndPsqlThenRestart) {
               "alice:sent,bob:received,bob:sent");
     EXPECT_EQ(Psql(db.url(), "SELECT count(*) FROM messages WHERE root_id = '" + root + "'"), "2");
 
+    migrations = Psql(db.url(), "SELECT count(*) FROM schema_migrations");
     EXPECT_EQ(server.Signal(SIGTERM, absl::Seconds(20)), std::optional<int>(0));
   }
 
@@ -144,7 +146,7 @@ TEST(ServerE2E, StreamEventsReadThemBackOverGrpcAndPsqlThenRestart) {
   ChildProcess again(UTRACKER_SERVER_BIN, ServerArgs(db.url()));
   const int port = AwaitListening(again);
   ASSERT_GT(port, 0);
-  EXPECT_EQ(Psql(db.url(), "SELECT count(*) FROM schema_migrations"), "1");
+  EXPECT_EQ(Psql(db.url(), "SELECT count(*) FROM schema_migrations"), migrations);
   grpc::ClientContext ctx;
   v1::GetMessageRequest mr;
   mr.set_message_id(root);

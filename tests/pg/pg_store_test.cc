@@ -132,6 +132,22 @@ TEST_F(PgStoreTest, AuthorIsEarliestSenderWhateverTheArrivalOrder) {
   EXPECT_EQ(rows[0][0], "t");
 }
 
+TEST_F(PgStoreTest, ADeclaredOriginOutranksInferenceInEitherArrivalOrder) {
+  for (bool declared_first : {true, false}) {
+    const std::string id = wire::NewUuidV7();
+    // carl's clock is early and he (a relay) logs SENT first; alice packed the message.
+    v1::Event relay = MakeEvent(id, "carl", v1::EVENT_KIND_SENT, t0_);
+    v1::Event author = MakeEvent(id, "alice", v1::EVENT_KIND_NOTE, t0_ + absl::Seconds(5));
+    author.set_origin_service("alice");
+    ASSERT_TRUE(store_->Store({declared_first ? &author : &relay}).ok());
+    ASSERT_TRUE(store_->Store({declared_first ? &relay : &author}).ok());
+    EXPECT_EQ(db_.Scalar("SELECT origin_service || ' ' || origin_declared FROM messages WHERE id = '" +
+                         id + "'"),
+              "alice true")
+        << "declared first: " << declared_first;
+  }
+}
+
 TEST_F(PgStoreTest, FlowStoreReturnsMessagesAndFlowsOfThreeGenerations) {
   const std::string root = wire::NewUuidV7(), child = wire::NewUuidV7(), grand = wire::NewUuidV7();
   std::vector<v1::Event> events = {

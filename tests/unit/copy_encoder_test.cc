@@ -42,7 +42,7 @@ TEST(CopyEncoder, WritesHeaderRowsAndTrailerInPostgresBinaryFormat) {
   Reader r{out, 11};
   EXPECT_EQ(r.Int(4), 0);  // flags
   EXPECT_EQ(r.Int(4), 0);  // extension
-  EXPECT_EQ(r.Int(2), 15);  // columns
+  EXPECT_EQ(r.Int(2), 16);  // columns
   EXPECT_EQ(r.Field().size(), 16u);  // event_id
   std::string ts = r.Field();
   ASSERT_EQ(ts.size(), 8u);
@@ -63,6 +63,7 @@ TEST(CopyEncoder, WritesHeaderRowsAndTrailerInPostgresBinaryFormat) {
   EXPECT_EQ(r.Field(), "<NULL>");  // error
   EXPECT_EQ(r.Field(), "<NULL>");  // content_type
   EXPECT_EQ(r.Field(), "<NULL>");  // content
+  EXPECT_EQ(r.Field(), "<NULL>");  // origin_service
   EXPECT_EQ(r.Int(2), -1);         // trailer
   EXPECT_EQ(r.pos, out.size());
 }
