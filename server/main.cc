@@ -19,6 +19,8 @@ ABSL_FLAG(std::string, database_url, "", "PostgreSQL URL, e.g. postgresql://user
 ABSL_FLAG(bool, migrate, false, "apply migrations at start (under an advisory lock)");
 ABSL_FLAG(bool, migrate_only, false, "apply migrations and exit");
 ABSL_FLAG(int, query_threads, 2, "threads (and PostgreSQL connections) answering flow queries");
+ABSL_FLAG(int, writers, 2, "ingest writer threads, each with its own PostgreSQL connection");
+ABSL_FLAG(int, max_events_per_commit, 5000, "events one ingest transaction takes at most");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "on SIGTERM/SIGINT, how long in-flight batches get to commit and be acked");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error");
@@ -28,8 +30,8 @@ int main(int argc, char** argv) {
       "micro-tracker server. Every flag may also be set by the environment variable "
       "UTRACKER_<FLAG> (e.g. UTRACKER_DATABASE_URL); the command line wins.");
   if (absl::Status st = utracker::server::ApplyEnvFlagDefaults(
-          {"listen", "database_url", "migrate", "migrate_only", "query_threads", "shutdown_grace",
-           "log_level"});
+          {"listen", "database_url", "migrate", "migrate_only", "query_threads", "writers",
+           "max_events_per_commit", "shutdown_grace", "log_level"});
       !st.ok()) {
     std::cerr << "utracker-server: " << st.message() << "\n";
     return 2;
@@ -71,6 +73,8 @@ int main(int argc, char** argv) {
   options.listen = absl::GetFlag(FLAGS_listen);
   options.database_url = database_url;
   options.query_threads = absl::GetFlag(FLAGS_query_threads);
+  options.writers = absl::GetFlag(FLAGS_writers);
+  options.max_events_per_commit = static_cast<size_t>(absl::GetFlag(FLAGS_max_events_per_commit));
   utracker::server::ServerApp app(options);
   auto port = app.Start();
   if (!port.ok()) {

@@ -33,9 +33,15 @@ ServerApp::~ServerApp() {
 absl::StatusOr<int> ServerApp::Start() {
   flow_store_ = std::make_unique<storage::PgFlowStore>(options_.database_url);
   executor_ = std::make_unique<query::QueryExecutor>(options_.query_threads, kMaxQueuedQueries);
-  writer_ = std::make_unique<ingest::BatchWriter>(
-      std::make_unique<storage::PgEventStore>(options_.database_url),
-      ingest::BatchWriter::Options{}, [this](bool up) { SetServing(up); });
+  std::vector<std::unique_ptr<storage::EventStore>> sinks;
+  auto cache = std::make_shared<storage::MessageCache>(options_.message_cache_entries);
+  for (int i = 0; i < std::max(1, options_.writers); ++i) {
+    sinks.push_back(std::make_unique<storage::PgEventStore>(options_.database_url, cache));
+  }
+  ingest::BatchWriter::Options writer_options;
+  writer_options.max_events_per_commit = options_.max_events_per_commit;
+  writer_ = std::make_unique<ingest::BatchWriter>(std::move(sinks), writer_options,
+                                                  [this](bool up) { SetServing(up); });
   tracker_ = std::make_unique<ingest::TrackerService>(writer_.get());
   flows_ = std::make_unique<query::FlowsService>(flow_store_.get(), executor_.get());
 

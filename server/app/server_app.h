@@ -31,6 +31,11 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:50051";
   std::string database_url;
   int query_threads = 2;
+  // Writer threads, each with its own PostgreSQL connection (see README: measured).
+  int writers = 2;
+  size_t max_events_per_commit = 5000;
+  // Recently written messages remembered per generation (two generations; ~50 bytes each).
+  size_t message_cache_entries = 200000;
   absl::Duration health_check_interval = absl::Seconds(5);
   int max_receive_message_bytes = 32 * 1024 * 1024;
 };

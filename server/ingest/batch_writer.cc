@@ -4,12 +4,25 @@
 
 namespace utracker::server::ingest {
 
+namespace {
+
+std::vector<std::unique_ptr<storage::EventStore>> One(std::unique_ptr<storage::EventStore> s) {
+  std::vector<std::unique_ptr<storage::EventStore>> v;
+  v.push_back(std::move(s));
+  return v;
+}
+
+}  // namespace
+
+BatchWriter::BatchWriter(std::vector<std::unique_ptr<storage::EventStore>> sinks, Options options,
+                         std::function<void(bool)> on_store_health)
+    : sinks_(std::move(sinks)), options_(options), on_store_health_(std::move(on_store_health)) {
+  for (const auto& sink : sinks_) workers_.emplace_back([this, s = sink.get()] { Run(s); });
+}
+
 BatchWriter::BatchWriter(std::unique_ptr<storage::EventStore> sink, Options options,
                          std::function<void(bool)> on_store_health)
-    : sink_(std::move(sink)),
-      options_(options),
-      on_store_health_(std::move(on_store_health)),
-      worker_([this] { Run(); }) {}
+    : BatchWriter(One(std::move(sink)), options, std::move(on_store_health)) {}
 
 BatchWriter::~BatchWriter() { Stop(); }
 
@@ -27,25 +40,29 @@ void BatchWriter::Submit(PendingBatch batch) {
 
 void BatchWriter::Flush() {
   std::unique_lock<std::mutex> lock(mu_);
-  drained_.wait(lock, [this] { return queue_.empty() && !busy_; });
+  drained_.wait(lock, [this] { return queue_.empty() && busy_ == 0; });
 }
 
 void BatchWriter::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
-    wake_.notify_one();
+    wake_.notify_all();
   }
-  if (worker_.joinable()) worker_.join();
+  for (auto& w : workers_) {
+    if (w.joinable()) w.join();
+  }
 }
 
-void BatchWriter::Run() {
+void BatchWriter::Run(storage::EventStore* sink) {
   std::vector<PendingBatch> taken;
+  bool holding = false;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      busy_ = false;
-      if (queue_.empty()) drained_.notify_all();
+      if (holding) --busy_;
+      holding = false;
+      if (queue_.empty() && busy_ == 0) drained_.notify_all();
       wake_.wait(lock, [this] { return !queue_.empty() || stopping_; });
       if (queue_.empty()) return;  // stopping, and everything queued was stored
       // Coalesce: one transaction per pass amortises the commit (an fsync) over batches.
@@ -57,19 +74,20 @@ void BatchWriter::Run() {
         taken.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      busy_ = true;
+      ++busy_;
+      holding = true;
     }
-    StoreAndReport(taken);
+    StoreAndReport(sink, taken);
     taken.clear();
   }
 }
 
-void BatchWriter::StoreAndReport(std::vector<PendingBatch>& batches) {
+void BatchWriter::StoreAndReport(storage::EventStore* sink, std::vector<PendingBatch>& batches) {
   std::vector<const v1::Event*> events;
   for (const PendingBatch& b : batches) {
     for (const v1::Event& e : b.events) events.push_back(&e);
   }
-  absl::StatusOr<storage::StoreResult> result = sink_->Store(events);
+  absl::StatusOr<storage::StoreResult> result = sink->Store(events);
   if (on_store_health_) {
     on_store_health_(result.ok() || result.status().code() != absl::StatusCode::kUnavailable);
   }

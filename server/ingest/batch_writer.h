@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "storage/event_store.h"
@@ -27,13 +28,14 @@ struct PendingBatch {
   std::function<void(absl::Status, std::vector<v1::Rejection>)> done;
 };
 
-// The queue ⟂ sink in front of PostgreSQL: a queue of batches with one worker thread that
-// coalesces what is queued (up to `max_events_per_commit`) into one EventStore::Store call,
-// i.e. one transaction, then reports each batch's outcome. Submit never blocks; how much is
-// queued is bounded by the LogEvents reactors, which keep at most a few batches each in
-// flight and stop reading beyond that.
+// The queue ⟂ sink in front of PostgreSQL: a queue of batches with one worker thread per
+// sink (each sink owns a PostgreSQL connection). A worker coalesces what is queued (up to
+// `max_events_per_commit`) into one EventStore::Store call, i.e. one transaction, then
+// reports each batch's outcome. With several workers, transactions overlap: one encodes
+// while another's commit is in PostgreSQL. Submit never blocks; how much is queued is bounded
+// by the LogEvents reactors (see TrackerService).
 //
-// Thread-safe. The sink is only ever called from the worker thread.
+// Thread-safe. Each sink is only ever called from its own worker thread.
 class BatchWriter {
  public:
   struct Options {
@@ -42,6 +44,8 @@ class BatchWriter {
 
   // `on_store_health` is called from the worker after each Store with whether the database
   // answered (false only for UNAVAILABLE).
+  BatchWriter(std::vector<std::unique_ptr<storage::EventStore>> sinks, Options options,
+              std::function<void(bool)> on_store_health = nullptr);
   BatchWriter(std::unique_ptr<storage::EventStore> sink, Options options,
               std::function<void(bool)> on_store_health = nullptr);
   ~BatchWriter();  // Stop()
@@ -59,10 +63,10 @@ class BatchWriter {
   void Stop();
 
  private:
-  void Run();
-  void StoreAndReport(std::vector<PendingBatch>& batches);
+  void Run(storage::EventStore* sink);
+  void StoreAndReport(storage::EventStore* sink, std::vector<PendingBatch>& batches);
 
-  const std::unique_ptr<storage::EventStore> sink_;
+  const std::vector<std::unique_ptr<storage::EventStore>> sinks_;
   const Options options_;
   const std::function<void(bool)> on_store_health_;
 
@@ -70,9 +74,9 @@ class BatchWriter {
   std::condition_variable wake_;     // worker: work or stop
   std::condition_variable drained_;  // Flush(): nothing queued or in progress
   std::deque<PendingBatch> queue_;   // guarded by mu_
-  bool busy_ = false;                // guarded by mu_: the worker holds taken batches
+  int busy_ = 0;                     // guarded by mu_: workers holding taken batches
   bool stopping_ = false;            // guarded by mu_
-  std::thread worker_;
+  std::vector<std::thread> workers_;
 };
 
 }  // namespace utracker::server::ingest

@@ -65,11 +65,12 @@ v1::MessageState DeriveState(absl::Span<const EventFact> events, const std::stri
 void DeriveMessageFacts(v1::TrackedMessage& m) {
   std::vector<EventFact> facts;
   facts.reserve(m.events_size());
-  std::optional<absl::Time> sent, received, handled, processed;
+  std::optional<absl::Time> sent, received, handled, processed, last;
   std::set<std::string> handlers;
   for (const v1::Event& e : m.events()) {
     const absl::Time at = ToTime(e.occurred_at());
     facts.push_back({e.kind(), at, e.service()});
+    KeepLatest(last, at);
     if (e.kind() == v1::EVENT_KIND_SENT) KeepEarliest(sent, at);
     if (e.kind() == v1::EVENT_KIND_RECEIVED) KeepEarliest(received, at);
     if (e.kind() == v1::EVENT_KIND_PROCESSED) KeepEarliest(processed, at);
@@ -80,6 +81,7 @@ void DeriveMessageFacts(v1::TrackedMessage& m) {
   }
   m.set_state(DeriveState(facts, m.origin_service()));
   if (!received) received = handled;
+  if (last) SetTimestamp(*last, m.mutable_last_event_at());
   if (sent) SetTimestamp(*sent, m.mutable_sent_at());
   if (received) SetTimestamp(*received, m.mutable_received_at());
   if (processed) SetTimestamp(*processed, m.mutable_processed_at());

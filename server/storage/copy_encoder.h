@@ -5,26 +5,40 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "storage/message_rows.h"
 #include "utracker/v1/event.pb.h"
 
 namespace utracker::server::storage {
 
-// The staging table's columns, in the order EventCopyEncoder writes them.
-inline constexpr const char* kStagingColumns =
+// The events table's columns, in the order EncodeEvent writes them (also the staging
+// table's, used when a batch holds re-sent events).
+inline constexpr const char* kEventColumns =
     "event_id, occurred_at, message_id, parent_id, root_id, depth, service, instance, kind, "
-    "name, destination, attributes, error, content_type, content, origin_service";
+    "name, destination, attributes, error";
+// The message staging table's columns, in the order EncodeMessageRow writes them.
+inline constexpr const char* kMessageRowColumns =
+    "id, parent_id, root_id, depth, origin_service, origin_declared, origin_sent, origin_at, "
+    "first_seen_at, content_type, content";
 
-// Writes events as PostgreSQL binary COPY rows for the staging table (kStagingColumns).
-// Expects validated events (UUIDs parse, text is UTF-8 without NUL); an unparsable UUID is
-// written as NULL so the database, not this process, refuses the row. Empty optional text
-// is written as NULL. Not thread-safe; one per COPY.
-class EventCopyEncoder {
+// PostgreSQL's binary COPY format, written into a buffer: the header at construction, then
+// rows, then Finish(). Not thread-safe; one per COPY.
+class BinaryCopyWriter {
  public:
-  EventCopyEncoder();
+  BinaryCopyWriter();
 
-  void Append(const v1::Event& event);
+  void BeginRow(int16_t columns) { PutInt16(columns); }
+  void PutNull() { PutInt32(-1); }
+  // A UUID column from its text form; NULL if it does not parse (the database then refuses
+  // the row, not this process).
+  void PutUuid(absl::string_view text);
+  void PutText(absl::string_view text);
+  void PutOptionalText(absl::string_view text);  // empty -> NULL
+  void PutBytes(absl::string_view bytes) { PutText(bytes); }
+  void PutInt32Column(int32_t v);
+  void PutBool(bool v);
+  void PutTimestamp(int64_t pg_micros);
   // Appends the trailer; call once, after the last row.
-  void Finish();
+  void Finish() { PutInt16(-1); }
 
   // Bytes ready to send; Consume() after sending them.
   absl::string_view data() const { return buffer_; }
@@ -34,14 +48,14 @@ class EventCopyEncoder {
   void PutInt16(int16_t v);
   void PutInt32(int32_t v);
   void PutInt64(int64_t v);
-  void PutNull() { PutInt32(-1); }
-  void PutUuid(absl::string_view text);
-  void PutText(absl::string_view text);
-  void PutOptionalText(absl::string_view text);
-  void PutAttributes(const v1::Event& event);
 
   std::string buffer_;
 };
+
+// One events-table row (kEventColumns) for a validated event.
+void EncodeEvent(const v1::Event& event, BinaryCopyWriter* out);
+// One message staging row (kMessageRowColumns).
+void EncodeMessageRow(const MessageRow& row, BinaryCopyWriter* out);
 
 // The PostgreSQL enum label (event_kind) of a kind.
 absl::string_view EventKindLabel(v1::EventKind kind);

@@ -1,27 +1,35 @@
 #ifndef UTRACKER_SERVER_STORAGE_PG_EVENT_STORE_H_
 #define UTRACKER_SERVER_STORAGE_PG_EVENT_STORE_H_
 
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "storage/copy_encoder.h"
 #include "storage/event_store.h"
+#include "storage/message_cache.h"
 
 struct pg_conn;
 
 namespace utracker::server::storage {
 
 // EventStore on one PostgreSQL connection of its own, written with libpq directly because
-// libpqxx 6.4 cannot do binary COPY: events are COPY'd (binary) into a temporary staging
-// table, then moved with INSERT ... ON CONFLICT DO NOTHING, and messages upserted from the
-// same staging rows — one transaction per Store call. If the database refuses the data, the
-// batch is halved until the culprit is alone and rejected; the rest commits.
+// libpqxx 6.4 cannot do binary COPY. One transaction per Store call: events are COPY'd
+// (binary) straight into the events table — or, when the batch holds events stored before,
+// through a staging table and INSERT ... ON CONFLICT DO NOTHING — and one pre-aggregated row
+// per message is COPY'd into a staging table and upserted into messages. If the database
+// refuses the data, the batch is halved until the culprit is alone and rejected; the rest
+// commits.
 //
 // Reconnects by itself (at most one attempt per `reconnect_pause`). Not thread-safe: owned
 // and called by one writer thread.
 class PgEventStore : public EventStore {
  public:
-  explicit PgEventStore(std::string database_url,
+  // `cache` (may be null) lets batches skip message rows that change nothing; writers
+  // share one.
+  explicit PgEventStore(std::string database_url, std::shared_ptr<MessageCache> cache = nullptr,
                         absl::Duration reconnect_pause = absl::Milliseconds(500));
   ~PgEventStore() override;
   PgEventStore(const PgEventStore&) = delete;
@@ -35,13 +43,19 @@ class PgEventStore : public EventStore {
   // Runs a statement; maps a failure to a status (UNAVAILABLE if the connection broke).
   absl::Status Exec(const char* sql, const char* context, size_t* rows = nullptr);
   absl::Status StatusFromLastError(const char* context);
-  // One transaction: COPY, merge, upsert, commit.
+  // Runs a COPY ... FROM STDIN; `fill` appends about one chunk of rows per call and sets
+  // *more to false with the last one.
+  absl::Status CopyIn(const std::string& copy_sql, const char* context,
+                      const std::function<void(BinaryCopyWriter*, bool*)>& fill);
+  absl::Status CopyEvents(const char* table, absl::Span<const v1::Event* const> events);
+  // One transaction: COPY events, COPY message rows, upsert, commit.
   absl::Status CommitBatch(absl::Span<const v1::Event* const> events, size_t* inserted);
   // Commits what it can of `events`, splitting on data errors. `offset` maps to input indexes.
   absl::Status StoreSplitting(absl::Span<const v1::Event* const> events, size_t offset,
                               StoreResult* result);
 
   const std::string database_url_;
+  const std::shared_ptr<MessageCache> cache_;
   const absl::Duration reconnect_pause_;
   absl::Time last_failed_connect_ = absl::InfinitePast();
   pg_conn* conn_ = nullptr;

@@ -21,10 +21,9 @@ using ReadTx = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
 constexpr const char* kMessageColumns =
     "id::text, coalesce(parent_id::text, ''), root_id::text, depth, origin_service,"
     " (extract(epoch FROM first_seen_at) * 1000000)::int8,"
-    " (extract(epoch FROM last_event_at) * 1000000)::int8,"
     " coalesce(content_type, ''), CASE WHEN $2 THEN content END";
 
-constexpr const char* kEventColumns =
+constexpr const char* kEventSelect =
     "event_id::text, message_id::text, coalesce(parent_id::text, ''), root_id::text, depth,"
     " service, coalesce(instance, ''), kind::text, coalesce(name, ''),"
     " (extract(epoch FROM occurred_at) * 1000000)::int8, coalesce(destination, ''),"
@@ -59,10 +58,9 @@ void ReadMessage(const pqxx::row& row, v1::TrackedMessage* m) {
   m->set_depth(row[3].as<uint32_t>());
   m->set_origin_service(row[4].as<std::string>());
   SetMicros(row[5].as<int64_t>(), m->mutable_first_seen_at());
-  SetMicros(row[6].as<int64_t>(), m->mutable_last_event_at());
-  if (!row[8].is_null()) {
-    m->set_content_type(row[7].as<std::string>());
-    m->set_content(pqxx::binarystring(row[8]).str());
+  if (!row[7].is_null()) {
+    m->set_content_type(row[6].as<std::string>());
+    m->set_content(pqxx::binarystring(row[7]).str());
   }
 }
 
@@ -144,7 +142,7 @@ absl::StatusOr<v1::TrackedMessage> PgFlowStore::GetMessage(const std::string& me
       }
       ReadMessage(rows[0], &message);
       for (const auto& row : tx.exec_params(
-               absl::StrCat("SELECT ", kEventColumns,
+               absl::StrCat("SELECT ", kEventSelect,
                             " FROM events WHERE message_id = $1::uuid"
                             " ORDER BY occurred_at, event_id"),
                message_id)) {
@@ -189,7 +187,7 @@ absl::StatusOr<StoredFlow> PgFlowStore::GetFlow(const std::string& message_id,
         index.emplace(flow.messages.back().id(), flow.messages.size() - 1);
       }
       for (const auto& row :
-           tx.exec_params(absl::StrCat("SELECT ", kEventColumns,
+           tx.exec_params(absl::StrCat("SELECT ", kEventSelect,
                                        " FROM events WHERE root_id = $1::uuid"
                                        " ORDER BY occurred_at, event_id"),
                           flow.root_id)) {

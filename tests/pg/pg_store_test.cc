@@ -128,8 +128,11 @@ TEST_F(PgStoreTest, AuthorIsEarliestSenderWhateverTheArrivalOrder) {
   ASSERT_TRUE(store_->Store({&sent}).ok());
   EXPECT_EQ(db_.Scalar("SELECT origin_service FROM messages"), "alice");
   EXPECT_EQ(db_.Scalar("SELECT content FROM messages"), "\\x7061796c6f6164");
-  auto rows = db_.Query("SELECT first_seen_at < last_event_at FROM messages");
-  EXPECT_EQ(rows[0][0], "t");
+  EXPECT_EQ(db_.Scalar("SELECT first_seen_at = '" +
+                       absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t0_ + absl::Seconds(1),
+                                        absl::UTCTimeZone()) +
+                       "'::timestamptz FROM messages"),
+            "t");
 }
 
 TEST_F(PgStoreTest, ADeclaredOriginOutranksInferenceInEitherArrivalOrder) {

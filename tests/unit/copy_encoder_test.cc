@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "storage/copy_encoder.h"
+#include "storage/message_rows.h"
 #include "support/event_factory.h"
 
 namespace utracker::server::storage {
@@ -33,8 +34,8 @@ TEST(CopyEncoder, WritesHeaderRowsAndTrailerInPostgresBinaryFormat) {
                                    v1::EVENT_KIND_SENT, t);
   e.set_destination("bob");
   (*e.mutable_attributes())["q\"k"] = "line\nbreak";
-  EventCopyEncoder enc;
-  enc.Append(e);
+  BinaryCopyWriter enc;
+  EncodeEvent(e, &enc);
   enc.Finish();
   const std::string out(enc.data());
 
@@ -42,7 +43,7 @@ TEST(CopyEncoder, WritesHeaderRowsAndTrailerInPostgresBinaryFormat) {
   Reader r{out, 11};
   EXPECT_EQ(r.Int(4), 0);  // flags
   EXPECT_EQ(r.Int(4), 0);  // extension
-  EXPECT_EQ(r.Int(2), 16);  // columns
+  EXPECT_EQ(r.Int(2), 13);  // columns
   EXPECT_EQ(r.Field().size(), 16u);  // event_id
   std::string ts = r.Field();
   ASSERT_EQ(ts.size(), 8u);
@@ -61,11 +62,48 @@ TEST(CopyEncoder, WritesHeaderRowsAndTrailerInPostgresBinaryFormat) {
   EXPECT_EQ(r.Field(), "bob");
   EXPECT_EQ(r.Field(), "\x01{\"q\\\"k\":\"line\\nbreak\"}");  // jsonb v1 + escaped JSON
   EXPECT_EQ(r.Field(), "<NULL>");  // error
-  EXPECT_EQ(r.Field(), "<NULL>");  // content_type
-  EXPECT_EQ(r.Field(), "<NULL>");  // content
-  EXPECT_EQ(r.Field(), "<NULL>");  // origin_service
   EXPECT_EQ(r.Int(2), -1);         // trailer
   EXPECT_EQ(r.pos, out.size());
+}
+
+TEST(MessageRows, OneRowPerMessageWithTheBestAuthorEarliestSightAndFirstContent) {
+  const absl::Time t = absl::FromUnixSeconds(1764288000);
+  const std::string a = "0190a1a0-0000-7000-8000-0000000000aa";
+  const std::string b = "0190a1a0-0000-7000-8000-0000000000bb";
+  std::vector<v1::Event> ev = {
+      testing::MakeEvent(a, "bob", v1::EVENT_KIND_RECEIVED, t + absl::Seconds(1)),
+      testing::MakeEvent(b, "carl", v1::EVENT_KIND_NOTE, t + absl::Seconds(9)),
+      testing::MakeEvent(a, "relay", v1::EVENT_KIND_SENT, t + absl::Seconds(3)),
+      testing::MakeEvent(a, "alice", v1::EVENT_KIND_NOTE, t + absl::Seconds(5)),
+      testing::MakeEvent(b, "dave", v1::EVENT_KIND_NOTE, t + absl::Seconds(2)),
+  };
+  ev[0].set_content("late");  // content: the earliest event carrying it wins
+  ev[2].set_content("");
+  ev[3].set_origin_service("alice");  // declared: beats the SENT by relay
+  ev[3].set_content("x");
+  std::vector<const v1::Event*> ptrs;
+  for (const auto& e : ev) ptrs.push_back(&e);
+  std::vector<MessageRow> rows = BuildMessageRows(ptrs);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].first->message_id(), a);
+  EXPECT_EQ(rows[0].origin_service, "alice");
+  EXPECT_TRUE(rows[0].origin_declared);
+  EXPECT_EQ(rows[0].first_seen_at, PgTimestampMicros(ev[0].occurred_at()));
+  EXPECT_EQ(rows[0].content, &ev[0]);
+  EXPECT_EQ(rows[1].origin_service, "dave");  // no SENT, nothing declared: the earliest
+  EXPECT_FALSE(rows[1].origin_sent);
+  EXPECT_EQ(rows[1].content, nullptr);
+
+  BinaryCopyWriter w;
+  EncodeMessageRow(rows[1], &w);
+  Reader r{w.data(), 19};
+  EXPECT_EQ(r.Int(2), 11);
+  EXPECT_EQ(r.Field().size(), 16u);  // id
+  EXPECT_EQ(r.Field(), "<NULL>");    // parent
+  r.Field();                         // root
+  r.Field();                         // depth
+  EXPECT_EQ(r.Field(), "dave");
+  EXPECT_EQ(r.Field(), std::string(1, '\0'));  // declared = false
 }
 
 TEST(CopyEncoder, TimestampsBeforeThePostgresEpochAreNegative) {

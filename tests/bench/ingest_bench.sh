@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Ingest benchmark: one run, one throwaway PostgreSQL, the same N generated events through
+#  (a) psql COPY (FORMAT binary) of exactly those rows into a fresh events table — the baseline,
+#  (b) one INSERT per event (the naive path; timed on a sample of min(N, 20000) events),
+#  (c) end to end: the client library's streamers -> utracker-server -> committed and acked,
+# then checks (c) in the table: count == N, no duplicates, and the server's peak RSS.
+# Last line: e2e/copy=<ratio> e2e/naive=<ratio> events=<N> lost=<n> duplicates=<n>
+# Usage: tests/bench/ingest_bench.sh [--events N] [--writers W]   (default 2 000 000)
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+source "$ROOT/deploy/local/lib.sh"
+
+EVENTS=2000000
+SERVER_FLAGS=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --events) EVENTS="$2"; shift 2 ;;
+    --events=*) EVENTS="${1#*=}"; shift ;;
+    --writers) SERVER_FLAGS+=("--writers=$2"); shift 2 ;;
+    --server_flag) SERVER_FLAGS+=("$2"); shift 2 ;;
+    --writers=*) SERVER_FLAGS+=("--writers=${1#*=}"); shift ;;
+    *) ut_die "usage: $0 [--events N] [--writers W]" ;;
+  esac
+done
+
+ut_install_deps
+BUILD="$ROOT/build/release"
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BUILD" --target utracker-server ingest_loadgen >/dev/null
+
+WORK="$(mktemp -d /tmp/utracker-bench.XXXXXX)"
+chmod 755 "$WORK"  # PostgreSQL's user must reach $WORK/pg
+SERVER_PID=
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill -KILL "$SERVER_PID" 2>/dev/null || true
+  ut_pg_stop "$WORK/pg"
+  ut_root rm -rf "$WORK"
+}
+trap cleanup EXIT
+ut_pg_init "$WORK/pg" "$(ut_free_port 56432)"
+ut_pg_start "$WORK/pg"
+ADMIN="$(ut_pg_url "$WORK/pg" postgres)"
+LOADGEN="$BUILD/tests/bench/ingest_loadgen"
+SERVER="$BUILD/server/utracker-server"
+
+fresh_db() {  # creates database $1 with the project's schema
+  psql "$ADMIN" -qc "CREATE DATABASE $1"
+  "$SERVER" --database_url "$(ut_pg_url "$WORK/pg" "$1")" --migrate_only 2>/dev/null
+}
+rate() { sed -n 's/.*events_per_s=\([0-9]*\).*/\1/p'; }
+
+ut_log "generating $EVENTS events"
+"$LOADGEN" copyfile --events "$EVENTS" --out "$WORK/events.copy"
+
+ut_log "(a) psql COPY binary"
+fresh_db bench_copy
+COPY_COLS="event_id, occurred_at, message_id, parent_id, root_id, depth, service, instance, kind, name, destination, attributes, error"
+START=$(date +%s.%N)
+psql "$(ut_pg_url "$WORK/pg" bench_copy)" -qc "\\copy events ($COPY_COLS) FROM '$WORK/events.copy' WITH (FORMAT binary)"
+END=$(date +%s.%N)
+COPY_RATE=$(awk -v n="$EVENTS" -v s="$START" -v e="$END" 'BEGIN { printf "%.0f", n / (e - s) }')
+echo "mode=copy events=$EVENTS seconds=$(awk -v s="$START" -v e="$END" 'BEGIN { printf "%.3f", e - s }') events_per_s=$COPY_RATE"
+
+NAIVE_N=$(( EVENTS < 20000 ? EVENTS : 20000 ))
+ut_log "(b) one INSERT per event ($NAIVE_N events)"
+fresh_db bench_naive
+NAIVE_LINE="$("$LOADGEN" naive --events "$NAIVE_N" --db "$(ut_pg_url "$WORK/pg" bench_naive)")"
+echo "$NAIVE_LINE"
+NAIVE_RATE="$(echo "$NAIVE_LINE" | rate)"
+
+ut_log "(c) client library -> utracker-server -> PostgreSQL"
+fresh_db bench_e2e
+E2E_URL="$(ut_pg_url "$WORK/pg" bench_e2e)"
+"$SERVER" --listen 127.0.0.1:0 --database_url "$E2E_URL" "${SERVER_FLAGS[@]}" > "$WORK/server.out" 2> "$WORK/server.err" &
+SERVER_PID=$!
+for _ in $(seq 300); do grep -q "listening on" "$WORK/server.out" && break; sleep 0.1; done
+ADDR="$(sed -n 's/.*listening on //p' "$WORK/server.out")"
+E2E_LINE="$("$LOADGEN" stream --events "$EVENTS" --server "$ADDR")"
+echo "$E2E_LINE"
+E2E_RATE="$(echo "$E2E_LINE" | rate)"
+E2E_N="$(echo "$E2E_LINE" | sed -n 's/.*mode=stream events=\([0-9]*\).*/\1/p')"
+PEAK_RSS_KB="$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$SERVER_PID/status")"
+kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=
+
+STORED="$(psql "$E2E_URL" -Atc "SELECT count(*) FROM events")"
+DISTINCT="$(psql "$E2E_URL" -Atc "SELECT count(DISTINCT event_id) FROM events")"
+LOST=$(( E2E_N - DISTINCT ))
+DUPLICATES=$(( STORED - DISTINCT ))
+echo "server_peak_rss_mb=$(( PEAK_RSS_KB / 1024 )) stored=$STORED generated=$E2E_N"
+awk -v c="$E2E_RATE" -v a="$COPY_RATE" -v b="$NAIVE_RATE" -v n="$E2E_N" -v l="$LOST" -v d="$DUPLICATES" \
+  'BEGIN { printf "e2e/copy=%.2f e2e/naive=%.1f events=%d lost=%d duplicates=%d\n", c / a, c / b, n, l, d }'

@@ -1,0 +1,268 @@
+// Load generator for tests/bench/ingest_bench.sh. Generates the same N realistic events in
+// every mode (deterministic from the index): flows of 4 messages (a root and 3 children),
+// 3 events per message (SENT by its author, RECEIVED and PROCESSED by a handler), 8
+// services, UUIDv7 ids, every other event carrying a ~100-byte JSON payload.
+//
+//   ingest_loadgen copyfile --events N --out FILE      binary COPY file for the events table
+//   ingest_loadgen naive --events N --db URL           one INSERT per event (autocommit)
+//   ingest_loadgen stream --events N --server ADDR     the client library, one Client per service
+//
+// Prints one line: "mode=... events=N seconds=S events_per_s=R [dropped=D]".
+#include <libpq-fe.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "storage/copy_encoder.h"
+#include "utracker/utracker.h"
+#include "wire/uuid.h"
+
+ABSL_FLAG(int64_t, events, 2000000, "events to generate");
+ABSL_FLAG(std::string, out, "", "copyfile: output file");
+ABSL_FLAG(std::string, db, "", "naive: PostgreSQL URL");
+ABSL_FLAG(std::string, server, "127.0.0.1:50051", "stream: utracker-server address");
+
+namespace {
+
+constexpr int kServices = 8;
+const char* const kServiceNames[kServices] = {"orders",  "payments", "inventory", "shipping",
+                                              "billing", "email",    "search",    "gateway"};
+const absl::Time kBase = absl::FromUnixSeconds(1764288000);  // 2025-11-28
+
+uint64_t Mix(uint64_t x) {  // splitmix64: a cheap deterministic hash
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// A UUIDv7 for (kind of id, index): time-ordered by index, unique, reproducible.
+std::string Id(uint64_t space, uint64_t index) {
+  utracker::wire::UuidBytes b{};
+  const uint64_t ms = static_cast<uint64_t>(absl::ToUnixMillis(kBase)) + index / 64;
+  const uint64_t r = Mix(space << 56 ^ index);
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<uint8_t>(ms >> (40 - 8 * i));
+  b[6] = static_cast<uint8_t>(0x70 | ((index >> 8) & 0x0f));
+  b[7] = static_cast<uint8_t>(index);
+  b[8] = static_cast<uint8_t>(0x80 | (space & 0x3f));
+  for (int i = 9; i < 16; ++i) b[i] = static_cast<uint8_t>(r >> (8 * (i - 9)));
+  return utracker::wire::FormatUuid(b);
+}
+
+struct Shape {
+  uint64_t message, flow;
+  int position, stage, author, handler;
+};
+
+Shape ShapeOf(uint64_t i) {
+  Shape s;
+  s.message = i / 3;
+  s.stage = static_cast<int>(i % 3);
+  s.flow = s.message / 4;
+  s.position = static_cast<int>(s.message % 4);
+  s.author = static_cast<int>(Mix(s.message) % kServices);
+  s.handler = (s.author + 1 + static_cast<int>(Mix(s.message + 7) % (kServices - 1))) % kServices;
+  return s;
+}
+
+std::string Payload(uint64_t i) {
+  return absl::StrFormat(
+      R"({"order_id":"A-%08d","amount":%d.%02d,"currency":"EUR","items":%d,"note":"ok"})",
+      static_cast<int>(i % 100000000), static_cast<int>(Mix(i) % 1000), static_cast<int>(i % 100),
+      static_cast<int>(i % 7 + 1));
+}
+
+const utracker::v1::EventKind kStageKinds[3] = {utracker::v1::EVENT_KIND_SENT,
+                                                utracker::v1::EVENT_KIND_RECEIVED,
+                                                utracker::v1::EVENT_KIND_PROCESSED};
+
+utracker::v1::Event MakeEvent(uint64_t i) {
+  const Shape s = ShapeOf(i);
+  utracker::v1::Event e;
+  e.set_event_id(Id(1, i));
+  e.set_message_id(Id(2, s.message));
+  const uint64_t root = s.flow * 4;
+  e.set_root_id(Id(2, root));
+  if (s.position > 0) {
+    e.set_parent_id(Id(2, root));
+    e.set_depth(1);
+  }
+  const int service = s.stage == 0 ? s.author : s.handler;
+  e.set_service(kServiceNames[service]);
+  e.set_instance(absl::StrCat(kServiceNames[service], "-", i % 3));
+  e.set_kind(kStageKinds[s.stage]);
+  const int64_t micros = absl::ToUnixMicros(kBase) + static_cast<int64_t>(i) * 20;
+  e.mutable_occurred_at()->set_seconds(micros / 1000000);
+  e.mutable_occurred_at()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+  if (s.stage == 0) e.set_destination(kServiceNames[s.handler]);
+  (*e.mutable_attributes())["tenant"] = absl::StrCat("t", Mix(s.flow) % 50);
+  if (i % 2 == 0) {
+    e.set_content(Payload(i));
+    e.set_content_type("application/json");
+  }
+  return e;
+}
+
+void Report(const std::string& mode, int64_t n, absl::Duration took,
+            const std::string& extra = "") {
+  const double secs = absl::ToDoubleSeconds(took);
+  std::printf("mode=%s events=%lld seconds=%.3f events_per_s=%.0f%s\n", mode.c_str(),
+              static_cast<long long>(n), secs, n / secs, extra.c_str());
+}
+
+int CopyFile(int64_t n) {
+  std::ofstream out(absl::GetFlag(FLAGS_out), std::ios::binary);
+  utracker::server::storage::BinaryCopyWriter enc;
+  for (int64_t i = 0; i < n; ++i) {
+    utracker::server::storage::EncodeEvent(MakeEvent(static_cast<uint64_t>(i)), &enc);
+    if (enc.data().size() > (1 << 20)) {
+      out.write(enc.data().data(), static_cast<std::streamsize>(enc.data().size()));
+      enc.Consume();
+    }
+  }
+  enc.Finish();
+  out.write(enc.data().data(), static_cast<std::streamsize>(enc.data().size()));
+  return out.good() ? 0 : 1;
+}
+
+int Naive(int64_t n) {
+  PGconn* conn = PQconnectdb(absl::GetFlag(FLAGS_db).c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::cerr << PQerrorMessage(conn);
+    return 1;
+  }
+  // The naive path a first version would take: one INSERT (and commit) per event, messages
+  // row included, text parameters.
+  const char* sql =
+      "WITH e AS (INSERT INTO events (event_id, occurred_at, message_id, parent_id, root_id, depth,"
+      " service, instance, kind, destination, attributes) VALUES ($1, to_timestamp($2::float8 / "
+      "1e6),"
+      " $3, $4, $5, $6, $7, $8, $9::event_kind, $10, $11::jsonb) ON CONFLICT DO NOTHING RETURNING "
+      "1)"
+      " INSERT INTO messages (id, parent_id, root_id, depth, origin_service, origin_sent, origin_at,"
+      " first_seen_at) VALUES ($3, $4, $5, $6, $7, $9 = 'sent', to_timestamp($2::float8 / 1e6),"
+      " to_timestamp($2::float8 / 1e6)) ON CONFLICT (id) DO NOTHING";
+  PGresult* prep = PQprepare(conn, "ins", sql, 0, nullptr);
+  if (PQresultStatus(prep) != PGRES_COMMAND_OK) {
+    std::cerr << PQresultErrorMessage(prep);
+    return 1;
+  }
+  PQclear(prep);
+  const absl::Time start = absl::Now();
+  for (int64_t i = 0; i < n; ++i) {
+    const utracker::v1::Event e = MakeEvent(static_cast<uint64_t>(i));
+    const std::string micros =
+        absl::StrCat(e.occurred_at().seconds() * 1000000 + e.occurred_at().nanos() / 1000);
+    const std::string depth = absl::StrCat(e.depth());
+    const std::string kind = std::string(utracker::server::storage::EventKindLabel(e.kind()));
+    const std::string attrs = absl::StrCat(R"({"tenant":")", e.attributes().at("tenant"), "\"}");
+    const char* params[11] = {
+        e.event_id().c_str(),   micros.c_str(),
+        e.message_id().c_str(), e.parent_id().empty() ? nullptr : e.parent_id().c_str(),
+        e.root_id().c_str(),    depth.c_str(),
+        e.service().c_str(),    e.instance().c_str(),
+        kind.c_str(),           e.destination().empty() ? nullptr : e.destination().c_str(),
+        attrs.c_str()};
+    PGresult* r = PQexecPrepared(conn, "ins", 11, params, nullptr, nullptr, 0);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+      std::cerr << PQresultErrorMessage(r);
+      return 1;
+    }
+    PQclear(r);
+  }
+  Report("naive", n, absl::Now() - start);
+  PQfinish(conn);
+  return 0;
+}
+
+int Stream(int64_t n) {  // n is rounded down to whole messages
+  std::vector<std::shared_ptr<utracker::Client>> clients;
+  for (const char* name : kServiceNames) {
+    utracker::Config c;
+    c.service = name;
+    c.instance = absl::StrCat(name, "-0");
+    c.server = absl::GetFlag(FLAGS_server);
+    c.max_buffered_events = 200000;
+    auto client = utracker::Client::Create(c);
+    if (!client.ok()) {
+      std::cerr << client.status() << "\n";
+      return 1;
+    }
+    clients.push_back(*client);
+  }
+  const absl::Time start = absl::Now();
+  // Two producer threads (a service process logs from its own threads). Per message, as
+  // services do: the author packs it (a root, or a child of its flow's root) and logs SENT
+  // with the payload; the handler unpacks the bytes and logs RECEIVED and PROCESSED.
+  const int64_t messages = n / 3 / 4 * 4;  // whole flows of 4 messages
+  auto produce = [&](int64_t from, int64_t step) {
+    std::optional<utracker::Message> root;
+    for (int64_t flow = from; flow < messages / 4; flow += step) {
+      for (int64_t m = flow * 4; m < flow * 4 + 4; ++m) {
+        const Shape s = ShapeOf(static_cast<uint64_t>(m) * 3);
+        auto& author = clients[s.author];
+        auto& handler = clients[s.handler];
+        const std::string payload = Payload(static_cast<uint64_t>(m));
+        utracker::Message msg =
+            (s.position == 0 || !root) ? author->PackJson(payload) : root->PackChildJson(payload);
+        if (s.position == 0) root = msg;
+        utracker::LogOptions sent;
+        sent.destination = kServiceNames[s.handler];
+        sent.attributes["tenant"] = absl::StrCat("t", Mix(s.flow) % 50);
+        sent.with_payload = true;
+        msg.Log(utracker::kSent, sent);
+        absl::StatusOr<utracker::Message> got = handler->Unpack(msg.ToBytes());
+        if (!got.ok()) continue;
+        utracker::LogOptions handled;
+        handled.attributes = sent.attributes;
+        got->Log(utracker::kReceived, handled);
+        got->Log(utracker::kProcessed, handled);
+        // Keep below the buffer limit: a benchmark must not win by dropping.
+        if (m % 1024 == 0) {
+          for (auto& c : {author, handler}) {
+            while (c->stats().buffered > 150000) absl::SleepFor(absl::Milliseconds(1));
+          }
+        }
+      }
+    }
+  };
+  std::thread t1(produce, 0, 2), t2(produce, 1, 2);
+  t1.join();
+  t2.join();
+  n = messages * 3;
+  uint64_t dropped = 0, rejected = 0;
+  for (auto& c : clients) {
+    if (!c->Flush(absl::Minutes(10)).ok()) {
+      std::cerr << "flush timed out\n";
+      return 1;
+    }
+    dropped += c->stats().dropped;
+    rejected += c->stats().rejected;
+  }
+  Report("stream", n, absl::Now() - start,
+         absl::StrCat(" dropped=", dropped, " rejected=", rejected));
+  for (auto& c : clients) c->Shutdown(absl::Seconds(1));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  const int64_t n = absl::GetFlag(FLAGS_events);
+  const std::string mode = rest.size() > 1 ? rest[1] : "";
+  if (mode == "copyfile") return CopyFile(n);
+  if (mode == "naive") return Naive(n);
+  if (mode == "stream") return Stream(n);
+  std::cerr << "usage: ingest_loadgen copyfile|naive|stream [--events N] ...\n";
+  return 2;
+}
