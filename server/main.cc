@@ -9,6 +9,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "app/server_app.h"
 #include "common/env_flags.h"
@@ -19,6 +20,9 @@ ABSL_FLAG(std::string, database_url, "", "PostgreSQL URL, e.g. postgresql://user
 ABSL_FLAG(bool, migrate, false, "apply migrations at start (under an advisory lock)");
 ABSL_FLAG(bool, migrate_only, false, "apply migrations and exit");
 ABSL_FLAG(int, query_threads, 2, "threads (and PostgreSQL connections) answering flow queries");
+ABSL_FLAG(std::string, metrics_listen, "", "serve Prometheus metrics at http://HOST:PORT/metrics");
+ABSL_FLAG(int64_t, max_inflight_bytes, 256 << 20,
+          "bytes of requests read and not yet acked, over all streams, before streams pause");
 ABSL_FLAG(int, writers, 2, "ingest writer threads, each with its own PostgreSQL connection");
 ABSL_FLAG(int, max_events_per_commit, 5000, "events one ingest transaction takes at most");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
@@ -30,7 +34,7 @@ int main(int argc, char** argv) {
       "micro-tracker server. Every flag may also be set by the environment variable "
       "UTRACKER_<FLAG> (e.g. UTRACKER_DATABASE_URL); the command line wins.");
   if (absl::Status st = utracker::server::ApplyEnvFlagDefaults(
-          {"listen", "database_url", "migrate", "migrate_only", "query_threads", "writers",
+          {"listen", "database_url", "migrate", "migrate_only", "query_threads", "writers", "metrics_listen", "max_inflight_bytes",
            "max_events_per_commit", "shutdown_grace", "log_level"});
       !st.ok()) {
     std::cerr << "utracker-server: " << st.message() << "\n";
@@ -74,6 +78,8 @@ int main(int argc, char** argv) {
   options.database_url = database_url;
   options.query_threads = absl::GetFlag(FLAGS_query_threads);
   options.writers = absl::GetFlag(FLAGS_writers);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.max_inflight_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_inflight_bytes));
   options.max_events_per_commit = static_cast<size_t>(absl::GetFlag(FLAGS_max_events_per_commit));
   utracker::server::ServerApp app(options);
   auto port = app.Start();
@@ -84,6 +90,11 @@ int main(int argc, char** argv) {
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
   // Tests and scripts read this line to learn the port.
   std::printf("utracker-server listening on %s:%d\n", host.c_str(), *port);
+  if (app.metrics_port() > 0) {
+    std::printf("utracker-server metrics on http://%s/metrics\n",
+                absl::StrCat(options.metrics_listen.substr(0, options.metrics_listen.rfind(':')),
+                             ":", app.metrics_port()).c_str());
+  }
   std::fflush(stdout);
 
   int sig = 0;

@@ -40,9 +40,18 @@ absl::StatusOr<int> ServerApp::Start() {
   }
   ingest::BatchWriter::Options writer_options;
   writer_options.max_events_per_commit = options_.max_events_per_commit;
+  writer_options.metrics = &metrics_;
   writer_ = std::make_unique<ingest::BatchWriter>(std::move(sinks), writer_options,
                                                   [this](bool up) { SetServing(up); });
-  tracker_ = std::make_unique<ingest::TrackerService>(writer_.get());
+  ingest::TrackerService::Options tracker_options;
+  tracker_options.max_inflight_bytes = options_.max_inflight_bytes;
+  tracker_options.metrics = &metrics_;
+  tracker_ = std::make_unique<ingest::TrackerService>(writer_.get(), tracker_options);
+  if (!options_.metrics_listen.empty()) {
+    auto http = MetricsHttpServer::Start(options_.metrics_listen, &registry_);
+    if (!http.ok()) return http.status();
+    metrics_http_ = *std::move(http);
+  }
   flows_ = std::make_unique<query::FlowsService>(flow_store_.get(), executor_.get());
 
   // Debian links with --as-needed: without this call the reflection library is dropped.
@@ -72,7 +81,10 @@ absl::StatusOr<int> ServerApp::Start() {
   return port;
 }
 
+int ServerApp::metrics_port() const { return metrics_http_ ? metrics_http_->port() : 0; }
+
 void ServerApp::SetServing(bool serving) {
+  metrics_.postgres_up->Set(serving);
   std::lock_guard<std::mutex> lock(health_mu_);
   if (stopping_ || serving_ == static_cast<int>(serving) || !server_) return;
   if (serving_ != -1) {
@@ -126,6 +138,7 @@ void ServerApp::Shutdown(absl::Duration grace) {
   server_->Wait();
   server_.reset();
   executor_.reset();
+  metrics_http_.reset();
 }
 
 }  // namespace utracker::server

@@ -12,6 +12,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/metrics.h"
+#include "common/metrics_http.h"
 
 namespace utracker::server {
 
@@ -34,6 +36,10 @@ struct ServerOptions {
   // Writer threads, each with its own PostgreSQL connection (see README: measured).
   int writers = 2;
   size_t max_events_per_commit = 5000;
+  // Prometheus text metrics at http://<metrics_listen>/metrics; empty: off.
+  std::string metrics_listen;
+  // Requests read and not yet acked, over all streams, before streams stop reading.
+  size_t max_inflight_bytes = 256 << 20;
   // Recently written messages remembered per generation (two generations; ~50 bytes each).
   size_t message_cache_entries = 200000;
   absl::Duration health_check_interval = absl::Seconds(5);
@@ -49,6 +55,8 @@ class ServerApp {
 
   // Binds and starts serving. Returns the bound port (useful with a ":0" listen address).
   absl::StatusOr<int> Start();
+  // The bound metrics port (0 when metrics are off).
+  int metrics_port() const;
 
   // Graceful shutdown: reports NOT_SERVING, refuses new streams, lets in-flight batches
   // commit and be acked (up to `grace`), then stops the server and the writer.
@@ -59,6 +67,9 @@ class ServerApp {
   void HealthLoop();
 
   const ServerOptions options_;
+  MetricsRegistry registry_;
+  IngestMetrics metrics_{&registry_};
+  std::unique_ptr<MetricsHttpServer> metrics_http_;
   std::unique_ptr<storage::PgFlowStore> flow_store_;
   std::unique_ptr<query::QueryExecutor> executor_;
   std::unique_ptr<ingest::BatchWriter> writer_;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/time/clock.h"
+
 namespace utracker::server::ingest {
 
 namespace {
@@ -30,6 +32,8 @@ void BatchWriter::Submit(PendingBatch batch) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stopping_) {
+      queued_events_ += batch.events.size();
+      if (options_.metrics) options_.metrics->queue_events->Set(static_cast<int64_t>(queued_events_));
       queue_.push_back(std::move(batch));
       wake_.notify_one();
       return;
@@ -74,6 +78,8 @@ void BatchWriter::Run(storage::EventStore* sink) {
         taken.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      queued_events_ -= events;
+      if (options_.metrics) options_.metrics->queue_events->Set(static_cast<int64_t>(queued_events_));
       ++busy_;
       holding = true;
     }
@@ -87,7 +93,17 @@ void BatchWriter::StoreAndReport(storage::EventStore* sink, std::vector<PendingB
   for (const PendingBatch& b : batches) {
     for (const v1::Event& e : b.events) events.push_back(&e);
   }
+  const absl::Time start = absl::Now();
   absl::StatusOr<storage::StoreResult> result = sink->Store(events);
+  if (IngestMetrics* m = options_.metrics) {
+    m->postgres_up->Set(result.ok() || result.status().code() != absl::StatusCode::kUnavailable);
+    if (result.ok()) {
+      m->commit_seconds->Observe(absl::ToDoubleSeconds(absl::Now() - start));
+      m->batch_events->Observe(static_cast<double>(events.size()));
+      m->events_deduplicated->Add(result->duplicates);
+      if (!result->rejected.empty()) m->events_rejected->Get("storage")->Add(result->rejected.size());
+    }
+  }
   if (on_store_health_) {
     on_store_health_(result.ok() || result.status().code() != absl::StatusCode::kUnavailable);
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/metrics.h"
 #include "storage/event_store.h"
 #include "utracker/v1/tracker.pb.h"
 
@@ -40,6 +41,7 @@ class BatchWriter {
  public:
   struct Options {
     size_t max_events_per_commit = 5000;
+    IngestMetrics* metrics = nullptr;  // optional; must outlive the writer
   };
 
   // `on_store_health` is called from the worker after each Store with whether the database
@@ -74,6 +76,7 @@ class BatchWriter {
   std::condition_variable wake_;     // worker: work or stop
   std::condition_variable drained_;  // Flush(): nothing queued or in progress
   std::deque<PendingBatch> queue_;   // guarded by mu_
+  size_t queued_events_ = 0;         // guarded by mu_
   int busy_ = 0;                     // guarded by mu_: workers holding taken batches
   bool stopping_ = false;            // guarded by mu_
   std::vector<std::thread> workers_;

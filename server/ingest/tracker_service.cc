@@ -1,6 +1,7 @@
 #include "ingest/tracker_service.h"
 
 #include <algorithm>
+#include <string>
 #include <deque>
 #include <exception>
 #include <optional>
@@ -11,6 +12,16 @@
 #include "wire/event_validation.h"
 
 namespace utracker::server::ingest {
+namespace {
+
+// The metric label for a validation failure: the field its reason starts with
+// ("occurred_at: ...", "attributes[\"k\"]: ..." -> "attributes"). A bounded set.
+std::string ReasonLabel(absl::string_view reason) {
+  const size_t end = reason.find_first_of(":[ ");
+  return std::string(reason.substr(0, end));
+}
+
+}  // namespace
 
 // One LogEvents stream. Reactions and writer completions may run on different threads: all
 // state is under mu_, and gRPC operations are started only after mu_ is released (a
@@ -70,10 +81,13 @@ class LogEventsReactor
     ++holds_;
   }
 
-  void ReleaseAndDrain() {
+  // Drops a Hold, then decides again: with `drain`, to end the stream; else to resume
+  // reading after a budget pause.
+  void ReleaseAndStep(bool drain) {
     std::unique_lock<std::mutex> lock(mu_);
     --holds_;
-    draining_ = true;
+    if (drain) draining_ = true;
+    parked_ = false;
     if (done_) return MaybeDelete(lock);
     Run(Step(), lock);
   }
@@ -84,6 +98,7 @@ class LogEventsReactor
     bool read = false;
     const v1::LogEventsResponse* write = nullptr;
     std::optional<grpc::Status> finish;
+    bool park = false;
   };
 
   Actions Step() {
@@ -107,10 +122,16 @@ class LogEventsReactor
       }
       return a;
     }
-    if (!reading_ && !reads_done_ && !draining_ && !error_ &&
-        in_writer_ < TrackerService::kMaxBatchesInFlight) {
-      reading_ = true;
-      a.read = true;
+    if (!reading_ && !reads_done_ && !draining_ && !error_ && !parked_ &&
+        in_writer_ < TrackerService::kMaxBatchesInFlight &&
+        writes_.size() < TrackerService::kMaxQueuedAcks) {
+      if (service_->OverBudget()) {
+        parked_ = true;  // resumed by the service when acks free the budget
+        a.park = true;
+      } else {
+        reading_ = true;
+        a.read = true;
+      }
     }
     return a;
   }
@@ -119,6 +140,7 @@ class LogEventsReactor
   // never pairs it with another operation): after it, `this` may already be deleted.
   void Run(Actions a, std::unique_lock<std::mutex>& lock) {
     lock.unlock();
+    if (a.park) service_->Park(this);
     if (a.read) StartRead(&request_);
     if (a.write != nullptr) StartWrite(a.write);
     if (a.finish) Finish(*a.finish);
@@ -135,6 +157,8 @@ class LogEventsReactor
     response.set_seq(request_.seq());
     PendingBatch batch;
     const int n = request_.events_size();
+    const size_t request_bytes = request_.ByteSizeLong();
+    IngestMetrics* metrics = service_->options_.metrics;
     if (n > TrackerService::kMaxEventsPerRequest) {
       // Rejecting each event (rather than failing the stream) tells the client exactly what
       // to change and keeps it from resending the same request forever.
@@ -146,8 +170,9 @@ class LogEventsReactor
         r->set_index(static_cast<uint32_t>(i));
         r->set_reason(reason);
       }
+      if (metrics) metrics->events_rejected->Get("request_too_large")->Add(n);
     } else {
-      const absl::Time now = service_->now_();
+      const absl::Time now = service_->options_.now();
       batch.events.reserve(n);
       batch.request_index.reserve(n);
       for (int i = 0; i < n; ++i) {
@@ -160,6 +185,7 @@ class LogEventsReactor
           v1::Rejection* r = response.add_rejected();
           r->set_index(static_cast<uint32_t>(i));
           r->set_reason(std::string(st.message()));
+          if (metrics) metrics->events_rejected->Get(ReasonLabel(st.message()))->Add();
         }
       }
     }
@@ -174,8 +200,10 @@ class LogEventsReactor
     ++in_writer_;
     lock.unlock();
     const size_t submitted = batch.events.size();
-    batch.done = [this, submitted, response = std::move(response)](
+    service_->AddInflight(request_bytes);
+    batch.done = [this, submitted, request_bytes, response = std::move(response)](
                      absl::Status status, std::vector<v1::Rejection> storage_rejections) mutable {
+      service_->ReleaseInflight(request_bytes);
       OnBatchStored(std::move(response), submitted, status, std::move(storage_rejections));
     };
     service_->writer_->Submit(std::move(batch));
@@ -193,6 +221,7 @@ class LogEventsReactor
       if (!error_) error_ = ToGrpcStatus(status);
     } else if (!error_) {
       response.set_accepted(static_cast<uint32_t>(submitted - storage_rejections.size()));
+      if (service_->options_.metrics) service_->options_.metrics->events_accepted->Add(response.accepted());
       for (auto& r : storage_rejections) *response.add_rejected() = std::move(r);
       auto* rejected = response.mutable_rejected();
       std::sort(rejected->begin(), rejected->end(),
@@ -233,12 +262,13 @@ class LogEventsReactor
   bool reads_done_ = false;
   bool writing_ = false;
   bool draining_ = false;
+  bool parked_ = false;  // waiting for the in-flight budget
   bool finished_ = false;
   bool done_ = false;
 };
 
-TrackerService::TrackerService(BatchWriter* writer, std::function<absl::Time()> now)
-    : writer_(writer), now_(std::move(now)) {}
+TrackerService::TrackerService(BatchWriter* writer, Options options)
+    : writer_(writer), options_(std::move(options)) {}
 
 TrackerService::~TrackerService() = default;
 
@@ -251,12 +281,15 @@ bool TrackerService::Register(LogEventsReactor* reactor) {
   std::lock_guard<std::mutex> lock(mu_);
   if (draining_) return false;
   active_.insert(reactor);
+  if (options_.metrics) options_.metrics->streams->Set(static_cast<int64_t>(active_.size()));
   return true;
 }
 
 void TrackerService::Unregister(LogEventsReactor* reactor) {
   std::lock_guard<std::mutex> lock(mu_);
   active_.erase(reactor);
+  parked_.erase(std::remove(parked_.begin(), parked_.end(), reactor), parked_.end());
+  if (options_.metrics) options_.metrics->streams->Set(static_cast<int64_t>(active_.size()));
   if (active_.empty()) none_active_.notify_all();
 }
 
@@ -270,7 +303,37 @@ void TrackerService::Drain() {
       held.push_back(r);
     }
   }
-  for (LogEventsReactor* r : held) r->ReleaseAndDrain();
+  for (LogEventsReactor* r : held) r->ReleaseAndStep(/*drain=*/true);
+}
+
+void TrackerService::AddInflight(size_t bytes) {
+  const size_t now = inflight_bytes_.fetch_add(bytes) + bytes;
+  if (options_.metrics) options_.metrics->inflight_bytes->Set(static_cast<int64_t>(now));
+}
+
+bool TrackerService::OverBudget() const { return inflight_bytes_.load() > options_.max_inflight_bytes; }
+
+void TrackerService::Park(LogEventsReactor* reactor) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (active_.count(reactor)) parked_.push_back(reactor);
+  }
+  // The budget may have been freed between the reactor's check and now: look again.
+  ReleaseInflight(0);
+}
+
+void TrackerService::ReleaseInflight(size_t bytes) {
+  const size_t now = inflight_bytes_.fetch_sub(bytes) - bytes;
+  if (options_.metrics) options_.metrics->inflight_bytes->Set(static_cast<int64_t>(now));
+  if (now > options_.max_inflight_bytes) return;
+  std::vector<LogEventsReactor*> resume;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (parked_.empty()) return;
+    resume.swap(parked_);
+    for (LogEventsReactor* r : resume) r->Hold();
+  }
+  for (LogEventsReactor* r : resume) r->ReleaseAndStep(/*drain=*/false);
 }
 
 bool TrackerService::AwaitNoStreams(absl::Time deadline) {

@@ -2,11 +2,14 @@
 #define UTRACKER_SERVER_INGEST_TRACKER_SERVICE_H_
 
 #include <condition_variable>
+#include <atomic>
 #include <functional>
+#include <vector>
 #include <mutex>
 #include <unordered_set>
 
 #include "absl/time/time.h"
+#include "common/metrics.h"
 #include "ingest/batch_writer.h"
 #include "utracker/v1/tracker.grpc.pb.h"
 
@@ -16,18 +19,30 @@ class LogEventsReactor;
 
 // utracker.v1.Tracker: one callback reactor per LogEvents stream. Each request is validated
 // event by event (bad events are rejected with a reason, their batch-mates go on), handed to
-// the BatchWriter, and answered only after the writer reports the commit. A stream keeps at
-// most kMaxBatchesInFlight requests in the writer and stops reading beyond that, so a client
-// faster than PostgreSQL is slowed by HTTP/2 flow control instead of growing memory.
+// the BatchWriter, and answered only after the writer reports the commit.
+//
+// Memory is bounded whatever the clients do: a stream stops reading (HTTP/2 flow control
+// then holds its client back) while it has kMaxBatchesInFlight requests in the writer, while
+// kMaxQueuedAcks answers wait for a client that does not read them, or while the requests of
+// all streams read and not yet acked exceed `max_inflight_bytes`. So the server holds at most
+// max_inflight_bytes + one request per stream (the one that crossed the line).
 //
 // Thread-safe. Must outlive the grpc::Server it is registered with.
 class TrackerService final : public v1::Tracker::CallbackService {
  public:
   static constexpr int kMaxBatchesInFlight = 4;
+  static constexpr size_t kMaxQueuedAcks = 8;
   static constexpr int kMaxEventsPerRequest = 10000;
 
-  // `now` is the clock validation uses (a fake in tests).
-  explicit TrackerService(BatchWriter* writer, std::function<absl::Time()> now = absl::Now);
+  struct Options {
+    size_t max_inflight_bytes = 256 << 20;
+    IngestMetrics* metrics = nullptr;  // optional; must outlive the service
+    // The clock validation uses (a fake in tests).
+    std::function<absl::Time()> now = absl::Now;
+  };
+
+  explicit TrackerService(BatchWriter* writer) : TrackerService(writer, Options{}) {}
+  TrackerService(BatchWriter* writer, Options options);
   ~TrackerService() override;
 
   grpc::ServerBidiReactor<v1::LogEventsRequest, v1::LogEventsResponse>* LogEvents(
@@ -48,9 +63,17 @@ class TrackerService final : public v1::Tracker::CallbackService {
   // Returns false when draining (the new stream must be refused).
   bool Register(LogEventsReactor* reactor);
   void Unregister(LogEventsReactor* reactor);
+  // The in-flight byte budget. Over it, a reactor parks itself (Park) and is resumed when
+  // acks bring the total back under.
+  void AddInflight(size_t bytes);
+  void ReleaseInflight(size_t bytes);
+  bool OverBudget() const;
+  void Park(LogEventsReactor* reactor);
 
   BatchWriter* const writer_;
-  const std::function<absl::Time()> now_;
+  const Options options_;
+  std::atomic<size_t> inflight_bytes_{0};
+  std::vector<LogEventsReactor*> parked_;        // guarded by mu_
   std::mutex mu_;
   std::condition_variable none_active_;
   std::unordered_set<LogEventsReactor*> active_;  // guarded by mu_

@@ -18,11 +18,15 @@ using testing::FakeEventStore;
 
 class TrackerServiceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { StartServer(TrackerService::Options{}); }
+
+  void StartServer(TrackerService::Options options) {
+    options.metrics = &metrics_;
+    service_ = std::make_unique<TrackerService>(&writer_, options);
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(&service_);
+    builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
     ASSERT_NE(port, 0);
     stub_ = v1::Tracker::NewStub(
@@ -32,6 +36,11 @@ class TrackerServiceTest : public ::testing::Test {
     store_->SetStall(false);
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     writer_.Stop();
+  }
+
+  void Restart(TrackerService::Options options) {
+    server_->Shutdown(std::chrono::system_clock::now());
+    StartServer(options);
   }
 
   v1::LogEventsRequest Request(uint64_t seq, int n) {
@@ -44,9 +53,12 @@ class TrackerServiceTest : public ::testing::Test {
     return req;
   }
 
+  MetricsRegistry registry_;
+  IngestMetrics metrics_{&registry_};
   FakeEventStore* store_ = new FakeEventStore;
-  BatchWriter writer_{std::unique_ptr<FakeEventStore>(store_), BatchWriter::Options{}};
-  TrackerService service_{&writer_};
+  BatchWriter writer_{std::unique_ptr<FakeEventStore>(store_),
+                      BatchWriter::Options{5000, &metrics_}};
+  std::unique_ptr<TrackerService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::Tracker::Stub> stub_;
 };
@@ -145,7 +157,7 @@ TEST_F(TrackerServiceTest, DrainAcksInFlightBatchesThenEndsStreams) {
   auto stream = stub_->LogEvents(&ctx);
   ASSERT_TRUE(stream->Write(Request(9, 4)));
   store_->AwaitCalls(1);
-  service_.Drain();
+  service_->Drain();
   store_->SetStall(false);
   v1::LogEventsResponse resp;
   ASSERT_TRUE(stream->Read(&resp));  // the in-flight batch is still acked
@@ -158,6 +170,83 @@ TEST_F(TrackerServiceTest, DrainAcksInFlightBatchesThenEndsStreams) {
   auto late = stub_->LogEvents(&ctx2);
   EXPECT_FALSE(late->Read(&resp));
   EXPECT_EQ(late->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(TrackerServiceTest, AClientThatDoesNotReadAcksIsNotReadFromEither) {
+  // Requests of invalid events get big answers (a reason per event), so unread answers soon
+  // fill the client's HTTP/2 receive window; then the server's writes stop completing, its
+  // answer queue fills (kMaxQueuedAcks) and it must stop reading that client.
+  grpc::ClientContext ctx;
+  auto stream = stub_->LogEvents(&ctx);
+  constexpr int kRequests = 200;
+  v1::LogEventsRequest bad = Request(0, 1000);
+  for (auto& e : *bad.mutable_events()) e.set_event_id("not-a-uuid-" + std::string(40, 'x'));
+  std::thread writer([&] {
+    for (int s = 1; s <= kRequests; ++s) {
+      bad.set_seq(s);
+      if (!stream->Write(bad)) return;
+    }
+    stream->WritesDone();
+  });
+  auto handled = [&] { return registry_.Render(); };
+  auto rejected = [&] {
+    const std::string t = handled();
+    const std::string key = "utracker_events_rejected_total{reason=\"event_id\"} ";
+    const size_t at = t.find(key);
+    return at == std::string::npos ? 0 : std::stoll(t.substr(at + key.size()));
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // it reads all it will
+  const int64_t before = rejected();
+  EXPECT_GT(before, 0);
+  EXPECT_LT(before, kRequests * 1000) << "the server kept reading a client that reads nothing";
+  v1::LogEventsResponse resp;
+  int acks = 0;
+  while (stream->Read(&resp)) ++acks;  // now the client reads: everything flows
+  writer.join();
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(acks, kRequests);
+  EXPECT_EQ(rejected(), kRequests * 1000);
+}
+
+TEST_F(TrackerServiceTest, StreamsPauseWhileInFlightBytesAreOverBudget) {
+  TrackerService::Options tight;
+  tight.max_inflight_bytes = 1;  // any request in the writer exhausts it
+  Restart(tight);
+  store_->SetStall(true);
+  grpc::ClientContext ctx;
+  auto stream = stub_->LogEvents(&ctx);
+  ASSERT_TRUE(stream->Write(Request(1, 5)));
+  ASSERT_TRUE(stream->Write(Request(2, 5)));
+  store_->AwaitCalls(1);  // request 1 is in the (stalled) store
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(metrics_.queue_events->value(), 0) << "request 2 must not have been read";
+  EXPECT_GT(metrics_.inflight_bytes->value(), 0);
+  store_->SetStall(false);  // acks free the budget and the stream resumes
+  v1::LogEventsResponse resp;
+  ASSERT_TRUE(stream->Read(&resp));
+  ASSERT_TRUE(stream->Read(&resp));
+  EXPECT_EQ(resp.seq(), 2u);
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(store_->stored(), 10u);
+  EXPECT_EQ(metrics_.inflight_bytes->value(), 0);
+  EXPECT_EQ(metrics_.events_accepted->value(), 10u);
+}
+
+TEST_F(TrackerServiceTest, RejectionsAreCountedByField) {
+  grpc::ClientContext ctx;
+  auto stream = stub_->LogEvents(&ctx);
+  v1::LogEventsRequest req = Request(1, 3);
+  req.mutable_events(0)->set_service("");
+  (*req.mutable_events(1)->mutable_attributes())["k"] = std::string("\0", 1);
+  ASSERT_TRUE(stream->Write(req));
+  v1::LogEventsResponse resp;
+  ASSERT_TRUE(stream->Read(&resp));
+  stream->WritesDone();
+  ASSERT_TRUE(stream->Finish().ok());
+  const std::string text = registry_.Render();
+  EXPECT_NE(text.find("utracker_events_rejected_total{reason=\"service\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("utracker_events_rejected_total{reason=\"attributes\"} 1"), std::string::npos) << text;
 }
 
 }  // namespace
