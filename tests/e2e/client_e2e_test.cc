@@ -16,21 +16,9 @@
 namespace utracker {
 namespace {
 
+using testing::AwaitListening;
 using testing::ChildProcess;
-
-int AwaitListening(ChildProcess& p) {
-  auto line = p.ReadLine(absl::Seconds(30));
-  int port = 0;
-  if (!line || !absl::SimpleAtoi(std::vector<std::string>(absl::StrSplit(*line, ':')).back(), &port)) {
-    ADD_FAILURE() << "no listening line from the server";
-  }
-  return port;
-}
-
-std::vector<std::string> ServerArgs(const std::string& url, int port) {
-  return {"--listen=127.0.0.1:" + std::to_string(port), "--database_url=" + url, "--migrate",
-          "--shutdown_grace=2s"};
-}
+using testing::ServerArgs;
 
 TEST(ClientE2E, TenThousandEventsSurviveAServerKilledAndRestartedMidStream) {
   testing::TestDatabase db;

@@ -21,27 +21,13 @@
 namespace utracker {
 namespace {
 
+using testing::AwaitListening;
 using testing::ChildProcess;
-
-// Reads the server's "listening on HOST:PORT" line; returns the port or 0.
-int AwaitListening(ChildProcess& p) {
-  auto line = p.ReadLine(absl::Seconds(30));
-  if (!line) return 0;
-  std::vector<std::string> parts = absl::StrSplit(*line, ':');
-  int port = 0;
-  if (line->find("listening on") == std::string::npos || !absl::SimpleAtoi(parts.back(), &port)) {
-    ADD_FAILURE() << "unexpected first line: " << *line;
-  }
-  return port;
-}
+using testing::ServerArgs;
 
 std::shared_ptr<grpc::Channel> Channel(int port) {
   return grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
                              grpc::InsecureChannelCredentials());
-}
-
-std::vector<std::string> ServerArgs(const std::string& url) {
-  return {"--listen=127.0.0.1:0", "--database_url=" + url, "--migrate", "--shutdown_grace=5s"};
 }
 
 std::string Psql(const std::string& url, const std::string& sql) {

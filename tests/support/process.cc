@@ -8,6 +8,8 @@
 
 #include <cstdio>
 
+#include <gtest/gtest.h>
+
 #include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
 
@@ -101,6 +103,24 @@ std::pair<int, std::string> RunCommand(const std::vector<std::string>& argv) {
   while (auto line = p.ReadLine(absl::Seconds(60))) out += *line + "\n";
   auto code = p.Wait(absl::Seconds(60));
   return {code.value_or(-1), out};
+}
+
+int AwaitListening(ChildProcess& server) {
+  auto line = server.ReadLine(absl::Seconds(30));
+  int port = 0;
+  const size_t colon = line ? line->rfind(':') : std::string::npos;
+  if (!line || line->find("listening on") == std::string::npos || colon == std::string::npos ||
+      !absl::SimpleAtoi(line->substr(colon + 1), &port)) {
+    ADD_FAILURE() << "utracker-server did not report listening; first line: "
+                  << line.value_or("<none>");
+    return 0;
+  }
+  return port;
+}
+
+std::vector<std::string> ServerArgs(const std::string& database_url, int port) {
+  return {"--listen=127.0.0.1:" + std::to_string(port), "--database_url=" + database_url,
+          "--migrate", "--shutdown_grace=5s"};
 }
 
 }  // namespace utracker::testing

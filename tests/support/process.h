@@ -22,6 +22,7 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   bool started() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   // Next stdout line, or nullopt on EOF/timeout.
   std::optional<std::string> ReadLine(absl::Duration timeout);
   // Sends `sig` and waits for exit; returns the exit code (128+signal if killed), or
@@ -39,6 +40,13 @@ class ChildProcess {
 // Runs a command to completion; returns (exit code, stdout).
 std::pair<int, std::string> RunCommand(const std::vector<std::string>& argv);
 
+
+// Reads utracker-server's "listening on HOST:PORT" line from its stdout; the port, or 0
+// (with a test failure) if the server did not get that far.
+int AwaitListening(ChildProcess& server);
+
+// Command-line flags for a test server on `database_url`, on 127.0.0.1:`port` (0: any).
+std::vector<std::string> ServerArgs(const std::string& database_url, int port = 0);
 
 }  // namespace utracker::testing
 
