@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "args.h"
 #include "flow_text.h"
@@ -162,8 +163,8 @@ int RunFlow(const Args& a, std::ostream& out, std::ostream& err) {
     return kExitUsage;
   }
   const std::string format = a.Get("format", "tree");
-  if (format != "tree" && format != "json") {
-    err << "utracker flow: --format is tree or json\n";
+  if (format != "tree" && format != "json" && format != "mermaid") {
+    err << "utracker flow: --format is tree, mermaid or json\n";
     return kExitUsage;
   }
   absl::Duration timeout;
@@ -175,7 +176,110 @@ int RunFlow(const Args& a, std::ostream& out, std::ostream& err) {
   v1::GetFlowResponse resp;
   grpc::Status st = FlowsStub(a)->GetFlow(&ctx, req, &resp);
   if (!st.ok()) return ExitFor(st, err);
-  out << (format == "json" ? ToJson(resp) + "\n" : FlowToText(resp, absl::UTCTimeZone()));
+  if (format == "json") {
+    out << ToJson(resp) << "\n";
+  } else if (format == "mermaid") {
+    out << FlowToMermaid(resp);
+  } else {
+    out << FlowToText(resp, absl::UTCTimeZone());
+  }
+  return kExitOk;
+}
+
+// --since 1h, or --from/--to as RFC 3339.
+bool TimeRange(const Args& a, v1::ListMessagesRequest* req, std::ostream& err) {
+  auto set = [&](const char* flag, google::protobuf::Timestamp* ts) {
+    absl::Time t;
+    std::string why;
+    if (!absl::ParseTime(absl::RFC3339_full, a.Get(flag), &t, &why)) {
+      err << "utracker messages: --" << flag << " wants RFC 3339, e.g. 2026-11-28T10:00:00Z\n";
+      return false;
+    }
+    const int64_t micros = absl::ToUnixMicros(t);
+    ts->set_seconds(micros / 1000000);
+    ts->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+    return true;
+  };
+  if (a.Has("since")) {
+    absl::Duration d;
+    if (!absl::ParseDuration(a.Get("since"), &d) || d <= absl::ZeroDuration()) {
+      err << "utracker messages: --since wants a duration such as 15m or 24h\n";
+      return false;
+    }
+    const int64_t micros = absl::ToUnixMicros(absl::Now() - d);
+    req->mutable_from()->set_seconds(micros / 1000000);
+    req->mutable_from()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+  }
+  if (a.Has("from") && !set("from", req->mutable_from())) return false;
+  if (a.Has("to") && !set("to", req->mutable_to())) return false;
+  return true;
+}
+
+int RunMessages(const Args& a, std::ostream& out, std::ostream& err) {
+  v1::ListMessagesRequest req;
+  req.set_service(a.Get("service"));
+  req.set_destination(a.Get("destination"));
+  if (a.Has("kind")) {
+    EventKind kind;
+    if (!ParseKind(a.Get("kind"), &kind)) {
+      err << "utracker messages: --kind must be one of sent, received, processed, failed, note, replayed\n";
+      return kExitUsage;
+    }
+    req.set_kind(kind);
+  }
+  if (a.Has("state")) {
+    std::string state = a.Get("state");
+    absl::AsciiStrToUpper(&state);
+    v1::MessageState s;
+    if (!v1::MessageState_Parse("MESSAGE_STATE_" + state, &s) || s == v1::MESSAGE_STATE_UNSPECIFIED) {
+      err << "utracker messages: --state must be one of in_flight, received, processed, failed\n";
+      return kExitUsage;
+    }
+    req.set_state(s);
+  }
+  uint32_t limit = 20;
+  if (a.Has("limit") && !absl::SimpleAtoi(a.Get("limit"), &limit)) {
+    err << "utracker messages: --limit wants a number\n";
+    return kExitUsage;
+  }
+  req.set_page_size(limit);
+  req.set_page_token(a.Get("page_token"));
+  if (!TimeRange(a, &req, err)) return kExitUsage;
+  absl::Duration timeout;
+  if (!Timeout(a, &timeout, err)) return kExitUsage;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  v1::ListMessagesResponse resp;
+  grpc::Status st = FlowsStub(a)->ListMessages(&ctx, req, &resp);
+  if (!st.ok()) return ExitFor(st, err);
+  if (a.Get("format", "text") == "json") {
+    out << ToJson(resp) << "\n";
+    return kExitOk;
+  }
+  for (const auto& m : resp.messages()) out << MessageLine(m, absl::UTCTimeZone()) << "\n";
+  if (!resp.next_page_token().empty()) out << "more: --page_token " << resp.next_page_token() << "\n";
+  return kExitOk;
+}
+
+int RunServices(const Args& a, std::ostream& out, std::ostream& err) {
+  absl::Duration timeout;
+  if (!Timeout(a, &timeout, err)) return kExitUsage;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  v1::ListServicesResponse resp;
+  grpc::Status st = FlowsStub(a)->ListServices(&ctx, v1::ListServicesRequest(), &resp);
+  if (!st.ok()) return ExitFor(st, err);
+  if (a.Get("format", "text") == "json") {
+    out << ToJson(resp) << "\n";
+    return kExitOk;
+  }
+  auto time = [](const google::protobuf::Timestamp& ts) {
+    return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(ts.seconds()), absl::UTCTimeZone());
+  };
+  for (const auto& s : resp.services()) {
+    out << s.name() << "  first " << time(s.first_seen_at()) << "  last " << time(s.last_seen_at())
+        << "  instances " << absl::StrJoin(s.instances(), ",") << "\n";
+  }
   return kExitOk;
 }
 
@@ -226,9 +330,31 @@ const std::map<std::string, Command>& Commands() {
         RunLog}},
       {"flow",
        {"show the whole flow (tree) a message belongs to",
-        "utracker flow ID [--format tree|json]",
-        {{"format", "tree (default) or json"}, kServerFlag, kTimeoutFlag, kHelpFlag},
+        "utracker flow ID [--format tree|mermaid|json]\n\nmermaid: a sequence diagram of the "
+        "conversation (paste into any Mermaid renderer).",
+        {{"format", "tree (default), mermaid or json"}, kServerFlag, kTimeoutFlag, kHelpFlag},
         RunFlow}},
+      {"messages",
+       {"list messages, newest first, with filters",
+        "utracker messages [--service S] [--destination D] [--state STATE] [--kind KIND] "
+        "[--since 1h | --from T --to T] [--limit N] [--page_token T] [--format text|json]",
+        {{"service", "messages this service logged anything about"},
+         {"destination", "messages sent to this destination"},
+         {"state", "in_flight|received|processed|failed"},
+         {"kind", "messages with an event of this kind"},
+         {"since", "first seen within this duration, e.g. 15m, 24h"},
+         {"from", "first seen at or after (RFC 3339)"},
+         {"to", "first seen before (RFC 3339)"},
+         {"limit", "page size (default 20, max 1000)"},
+         {"page_token", "continue after a previous page"},
+         {"format", "text (default) or json"},
+         kServerFlag, kTimeoutFlag, kHelpFlag},
+        RunMessages}},
+      {"services",
+       {"list the services that ever logged: first/last seen, instances",
+        "utracker services [--format text|json]",
+        {{"format", "text (default) or json"}, kServerFlag, kTimeoutFlag, kHelpFlag},
+        RunServices}},
       {"message",
        {"show one message with its events and state",
         "utracker message ID [--format text|json] [--content]",

@@ -1,5 +1,6 @@
 #include "flow_text.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <vector>
@@ -33,7 +34,7 @@ std::string StateName(v1::MessageState s) {
 
 // "alice → bob, carl  PROCESSED  send→receive 42ms  receive→process 3ms"
 std::string Headline(const v1::TrackedMessage& m) {
-  std::set<std::string> destinations;
+  std::set<std::string> destinations(m.destinations().begin(), m.destinations().end());
   for (const v1::Event& e : m.events()) {
     if (!e.destination().empty()) destinations.insert(e.destination());
   }
@@ -80,7 +81,79 @@ void AppendTree(const std::string& id, const std::map<std::string, const v1::Tra
   }
 }
 
+// Mermaid text: no line breaks, and the characters its parser treats specially as entities.
+std::string MermaidText(absl::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '\n': case '\r': out += ' '; break;
+      case ';': out += "#59;"; break;
+      case '#': out += "#35;"; break;
+      case '"': out += "#quot;"; break;
+      case ':': out += "#58;"; break;
+      case '<': out += "#lt;"; break;
+      case '>': out += "#gt;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string FlowToMermaid(const v1::GetFlowResponse& flow) {
+  std::vector<const v1::TrackedMessage*> messages;
+  for (const auto& m : flow.messages()) messages.push_back(&m);
+  // In the order things happened: by when each message was sent (or first seen).
+  std::stable_sort(messages.begin(), messages.end(), [](auto* a, auto* b) {
+    const auto& ta = a->has_sent_at() ? a->sent_at() : a->first_seen_at();
+    const auto& tb = b->has_sent_at() ? b->sent_at() : b->first_seen_at();
+    return std::make_pair(ta.seconds(), ta.nanos()) < std::make_pair(tb.seconds(), tb.nanos());
+  });
+  std::map<std::string, std::string> alias;
+  std::string participants;
+  auto participant = [&](const std::string& service) -> const std::string& {
+    auto [it, added] = alias.try_emplace(service, absl::StrCat("s", alias.size()));
+    if (added) absl::StrAppend(&participants, "  participant ", it->second, " as \"", MermaidText(service), "\"\n");
+    return it->second;
+  };
+  std::string body;
+  for (const v1::TrackedMessage* m : messages) {
+    const std::string& from = participant(m->origin_service());
+    std::set<std::string> destinations;
+    for (const v1::Event& e : m->events()) {
+      if (!e.destination().empty()) destinations.insert(e.destination());
+    }
+    std::string label = m->id().substr(0, 8);
+    if (!destinations.empty()) absl::StrAppend(&label, " to ", absl::StrJoin(destinations, ", "));
+    if (m->handlers().empty()) {
+      absl::StrAppend(&body, "  Note right of ", from, ": ", MermaidText(label), " ", StateName(m->state()), "\n");
+      continue;
+    }
+    for (const std::string& handler : m->handlers()) {
+      const std::string& to = participant(handler);
+      std::string text = label;
+      if (m->has_send_to_receive()) absl::StrAppend(&text, " (", ShortDuration(ToDuration(m->send_to_receive())), ")");
+      absl::StrAppend(&body, "  ", from, m->state() == v1::MESSAGE_STATE_FAILED ? "-x" : "->>", to, ": ",
+                      MermaidText(text), "\n");
+      for (const v1::Event& e : m->events()) {
+        if (e.service() != handler) continue;
+        if (e.kind() == v1::EVENT_KIND_FAILED) {
+          absl::StrAppend(&body, "  Note right of ", to, ": FAILED ", MermaidText(e.error()), "\n");
+        } else if (e.kind() == v1::EVENT_KIND_PROCESSED && m->has_receive_to_process()) {
+          absl::StrAppend(&body, "  Note right of ", to, ": processed in ",
+                          ShortDuration(ToDuration(m->receive_to_process())), "\n");
+        }
+      }
+    }
+  }
+  return absl::StrCat("sequenceDiagram\n", participants, body);
+}
+
+std::string MessageLine(const v1::TrackedMessage& m, absl::TimeZone tz) {
+  return absl::StrCat(absl::FormatTime("%Y-%m-%d %H:%M:%E3S  ", ToTime(m.first_seen_at()), tz),
+                      Headline(m));
+}
 
 std::string ShortDuration(absl::Duration d) {
   if (d < absl::ZeroDuration()) return absl::StrCat("-", ShortDuration(-d));

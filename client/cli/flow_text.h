@@ -16,6 +16,14 @@ std::string FlowToText(const v1::GetFlowResponse& flow, absl::TimeZone tz);
 // One message and its events, in the same style.
 std::string MessageToText(const v1::TrackedMessage& message, absl::TimeZone tz);
 
+// A Mermaid sequence diagram of a flow: one participant per service, an arrow from author
+// to each handler per message, notes for outcomes. Service names are aliased and quoted, and
+// texts escaped, so odd names cannot break the diagram.
+std::string FlowToMermaid(const v1::GetFlowResponse& flow);
+
+// One line per message (first seen, id, author → destinations, state, latency).
+std::string MessageLine(const v1::TrackedMessage& message, absl::TimeZone tz);
+
 // "42ms", "1.5s", "2m3s".
 std::string ShortDuration(absl::Duration d);
 

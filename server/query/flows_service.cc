@@ -1,9 +1,16 @@
 #include "query/flows_service.h"
 
+#include <algorithm>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/grpc_status.h"
 #include "query/message_state.h"
 #include "wire/text.h"
@@ -41,6 +48,61 @@ grpc::ServerUnaryReactor* RunQuery(grpc::CallbackServerContext* context, QueryEx
                                  "too many queries waiting; retry later"));
   }
   return reactor;
+}
+
+// Page tokens are opaque to clients: base64url("v1 <first_seen micros> <id>").
+std::string EncodePageToken(int64_t micros, const std::string& id) {
+  return absl::WebSafeBase64Escape(absl::StrCat("v1 ", micros, " ", id));
+}
+
+absl::StatusOr<std::pair<int64_t, std::string>> DecodePageToken(const std::string& token) {
+  std::string raw;
+  std::vector<std::string> parts;
+  int64_t micros = 0;
+  if (absl::WebSafeBase64Unescape(token, &raw)) parts = absl::StrSplit(raw, ' ');
+  if (parts.size() != 3 || parts[0] != "v1" || !absl::SimpleAtoi(parts[1], &micros) ||
+      !wire::ParseUuid(parts[2])) {
+    return absl::InvalidArgumentError(
+        "page_token is not one this server issued (use next_page_token as given)");
+  }
+  return std::make_pair(micros, parts[2]);
+}
+
+int64_t Micros(const google::protobuf::Timestamp& ts) {
+  return ts.seconds() * 1000000 + ts.nanos() / 1000;
+}
+
+absl::StatusOr<storage::MessageQuery> MessageQueryArgument(const v1::ListMessagesRequest& r) {
+  storage::MessageQuery q;
+  if (r.page_size() > FlowsService::kMaxPageSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size ", r.page_size(), " is above the limit ", FlowsService::kMaxPageSize));
+  }
+  q.limit = r.page_size() == 0 ? FlowsService::kDefaultPageSize : r.page_size();
+  if (!v1::EventKind_IsValid(r.kind())) return absl::InvalidArgumentError("kind: unknown value");
+  if (!v1::MessageState_IsValid(r.state())) return absl::InvalidArgumentError("state: unknown value");
+  if (r.state() == v1::MESSAGE_STATE_STUCK) {
+    return absl::InvalidArgumentError("state: STUCK is not derived by this server version yet");
+  }
+  for (const std::string* text : {&r.service(), &r.destination()}) {
+    if (wire::ContainsNul(*text) || !wire::IsValidUtf8(*text)) {
+      return absl::InvalidArgumentError("service/destination must be UTF-8 without NUL bytes");
+    }
+  }
+  q.service = r.service();
+  q.destination = r.destination();
+  q.kind = r.kind();
+  if (r.has_from()) q.from_micros = Micros(r.from());
+  if (r.has_to()) q.to_micros = Micros(r.to());
+  if (q.from_micros && q.to_micros && *q.from_micros >= *q.to_micros) {
+    return absl::InvalidArgumentError("from must be before to");
+  }
+  if (!r.page_token().empty()) {
+    auto after = DecodePageToken(r.page_token());
+    if (!after.ok()) return after.status();
+    q.after = *after;
+  }
+  return q;
 }
 
 }  // namespace
@@ -91,6 +153,66 @@ grpc::ServerUnaryReactor* FlowsService::GetFlow(grpc::CallbackServerContext* con
                     }
                     return absl::OkStatus();
                   });
+}
+
+grpc::ServerUnaryReactor* FlowsService::ListMessages(grpc::CallbackServerContext* context,
+                                                     const v1::ListMessagesRequest* request,
+                                                     v1::ListMessagesResponse* response) {
+  absl::StatusOr<storage::MessageQuery> query = MessageQueryArgument(*request);
+  if (!query.ok()) {
+    auto* reactor = context->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(query.status()));
+    return reactor;
+  }
+  return RunQuery(context, executor_,
+                  [this, q = *std::move(query), state = request->state(),
+                   response]() mutable -> absl::Status {
+                    const size_t page = q.limit;
+                    // Without a state filter one round trip does; with one, candidates are
+                    // fetched in larger rounds and filtered here (state is derived in C++,
+                    // the one definition), up to a bounded number of candidates per call.
+                    const bool filtered = state != v1::MESSAGE_STATE_UNSPECIFIED;
+                    q.limit = filtered ? std::max<size_t>(page * 4, 200) : page + 1;
+                    size_t scanned = 0;
+                    const size_t max_scan = filtered ? page * 40 + 2000 : page + 1;
+                    std::optional<std::pair<int64_t, std::string>> cursor;
+                    bool more = false;
+                    while (response->messages_size() < static_cast<int>(page)) {
+                      absl::StatusOr<std::vector<v1::TrackedMessage>> batch =
+                          store_->ListMessages(q);
+                      if (!batch.ok()) return batch.status();
+                      more = batch->size() == q.limit;
+                      for (v1::TrackedMessage& m : *batch) {
+                        if (response->messages_size() == static_cast<int>(page)) {
+                          more = true;
+                          break;
+                        }
+                        ++scanned;
+                        cursor = std::make_pair(Micros(m.first_seen_at()), m.id());
+                        DeriveMessageFacts(m);
+                        if (filtered && m.state() != state) continue;
+                        m.clear_events();
+                        *response->add_messages() = std::move(m);
+                      }
+                      if (!more || scanned >= max_scan) break;
+                      q.after = cursor;
+                    }
+                    if (more && cursor) {
+                      response->set_next_page_token(EncodePageToken(cursor->first, cursor->second));
+                    }
+                    return absl::OkStatus();
+                  });
+}
+
+grpc::ServerUnaryReactor* FlowsService::ListServices(grpc::CallbackServerContext* context,
+                                                     const v1::ListServicesRequest* /*request*/,
+                                                     v1::ListServicesResponse* response) {
+  return RunQuery(context, executor_, [this, response]() -> absl::Status {
+    absl::StatusOr<std::vector<v1::ServiceInfo>> services = store_->ListServices();
+    if (!services.ok()) return services.status();
+    for (v1::ServiceInfo& s : *services) *response->add_services() = std::move(s);
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace utracker::server::query

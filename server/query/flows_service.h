@@ -23,6 +23,15 @@ class FlowsService final : public v1::Flows::CallbackService {
   grpc::ServerUnaryReactor* GetFlow(grpc::CallbackServerContext* context,
                                     const v1::GetFlowRequest* request,
                                     v1::GetFlowResponse* response) override;
+  grpc::ServerUnaryReactor* ListMessages(grpc::CallbackServerContext* context,
+                                         const v1::ListMessagesRequest* request,
+                                         v1::ListMessagesResponse* response) override;
+  grpc::ServerUnaryReactor* ListServices(grpc::CallbackServerContext* context,
+                                         const v1::ListServicesRequest* request,
+                                         v1::ListServicesResponse* response) override;
+
+  static constexpr uint32_t kDefaultPageSize = 50;
+  static constexpr uint32_t kMaxPageSize = 1000;
 
  private:
   storage::FlowStore* const store_;

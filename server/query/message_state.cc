@@ -66,11 +66,12 @@ void DeriveMessageFacts(v1::TrackedMessage& m) {
   std::vector<EventFact> facts;
   facts.reserve(m.events_size());
   std::optional<absl::Time> sent, received, handled, processed, last;
-  std::set<std::string> handlers;
+  std::set<std::string> handlers, destinations;
   for (const v1::Event& e : m.events()) {
     const absl::Time at = ToTime(e.occurred_at());
     facts.push_back({e.kind(), at, e.service()});
     KeepLatest(last, at);
+    if (!e.destination().empty()) destinations.insert(e.destination());
     if (e.kind() == v1::EVENT_KIND_SENT) KeepEarliest(sent, at);
     if (e.kind() == v1::EVENT_KIND_RECEIVED) KeepEarliest(received, at);
     if (e.kind() == v1::EVENT_KIND_PROCESSED) KeepEarliest(processed, at);
@@ -89,6 +90,8 @@ void DeriveMessageFacts(v1::TrackedMessage& m) {
   if (received && processed) SetDuration(*processed - *received, m.mutable_receive_to_process());
   m.clear_handlers();
   for (const std::string& h : handlers) m.add_handlers(h);
+  m.clear_destinations();
+  for (const std::string& d : destinations) m.add_destinations(d);
 }
 
 }  // namespace utracker::server::query

@@ -28,7 +28,8 @@ struct EventFact {
 v1::MessageState DeriveState(absl::Span<const EventFact> events, const std::string& author);
 
 // Fills the derived fields of a stored message from its events and origin_service: state,
-// last_event_at, sent_at / received_at / processed_at, per-hop durations, handlers.
+// last_event_at, sent_at / received_at / processed_at, per-hop durations, handlers,
+// destinations.
 void DeriveMessageFacts(v1::TrackedMessage& message);
 
 }  // namespace utracker::server::query

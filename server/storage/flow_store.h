@@ -1,7 +1,9 @@
 #ifndef UTRACKER_SERVER_STORAGE_FLOW_STORE_H_
 #define UTRACKER_SERVER_STORAGE_FLOW_STORE_H_
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -17,6 +19,16 @@ struct StoredFlow {
   bool truncated = false;
 };
 
+// Filters of a message listing, already checked (UUID-free, sane page size).
+struct MessageQuery {
+  std::string service, destination;
+  v1::EventKind kind = v1::EVENT_KIND_UNSPECIFIED;
+  std::optional<int64_t> from_micros, to_micros;  // Unix microseconds
+  // Resume strictly after this (first_seen_at, id), newest-first order.
+  std::optional<std::pair<int64_t, std::string>> after;
+  size_t limit = 50;
+};
+
 // Read side of storage for flow queries. Thread-safe: called from query worker threads.
 class FlowStore {
  public:
@@ -29,6 +41,12 @@ class FlowStore {
   // The flow of the root of `message_id`; at most `max_messages` messages.
   virtual absl::StatusOr<StoredFlow> GetFlow(const std::string& message_id, bool include_content,
                                              size_t max_messages) = 0;
+
+  // Up to query.limit messages, newest first, with their events (for state derivation).
+  virtual absl::StatusOr<std::vector<v1::TrackedMessage>> ListMessages(
+      const MessageQuery& query) = 0;
+
+  virtual absl::StatusOr<std::vector<v1::ServiceInfo>> ListServices() = 0;
 };
 
 }  // namespace utracker::server::storage

@@ -1,7 +1,9 @@
 #include "storage/pg_event_store.h"
 
 #include <cstdlib>
+#include <algorithm>
 #include <functional>
+#include <map>
 #include <vector>
 
 #include <libpq-fe.h>
@@ -171,6 +173,51 @@ absl::Status PgEventStore::CopyEvents(const char* table,
                 });
 }
 
+absl::Status PgEventStore::UpsertServices(absl::Span<const v1::Event* const> events) {
+  // (service, instance) -> earliest and latest occurred_at in this batch; sorted, so that
+  // concurrent writers lock rows in the same order.
+  std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>> seen;
+  for (const v1::Event* e : events) {
+    const int64_t at = PgTimestampMicros(e->occurred_at());
+    auto [it, added] = seen.try_emplace({e->service(), e->instance()}, at, at);
+    if (!added) {
+      it->second.first = std::min(it->second.first, at);
+      it->second.second = std::max(it->second.second, at);
+    }
+  }
+  std::string sql =
+      "INSERT INTO services AS s (service, instance, first_seen_at, last_seen_at) VALUES ";
+  std::vector<std::string> values;
+  int n = 0;
+  for (const auto& [key, times] : seen) {
+    absl::StrAppend(&sql, n == 0 ? "" : ", ", "($", n * 4 + 1, ", $", n * 4 + 2,
+                    ", timestamptz '2000-01-01 00:00:00+00' + $", n * 4 + 3,
+                    "::int8 * interval '1 microsecond', timestamptz '2000-01-01 00:00:00+00' + $",
+                    n * 4 + 4, "::int8 * interval '1 microsecond')");
+    values.push_back(key.first);
+    values.push_back(key.second);
+    values.push_back(absl::StrCat(times.first));
+    values.push_back(absl::StrCat(times.second));
+    ++n;
+  }
+  absl::StrAppend(&sql,
+                  " ON CONFLICT (service, instance) DO UPDATE SET"
+                  " first_seen_at = LEAST(s.first_seen_at, EXCLUDED.first_seen_at),"
+                  " last_seen_at = GREATEST(s.last_seen_at, EXCLUDED.last_seen_at)"
+                  " WHERE EXCLUDED.first_seen_at < s.first_seen_at"
+                  " OR EXCLUDED.last_seen_at > s.last_seen_at");
+  // Text parameters are safe here: validation guarantees UTF-8 without NUL bytes.
+  std::vector<const char*> params;
+  for (const std::string& v : values) params.push_back(v.c_str());
+  Result res{PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
+                          params.data(), nullptr, nullptr, 0)};
+  if (res && PQresultStatus(res.get()) == PGRES_COMMAND_OK) return absl::OkStatus();
+  if (!res || PQstatus(conn_) != CONNECTION_OK) return StatusFromLastError("upserting services");
+  const char* sqlstate = PQresultErrorField(res.get(), PG_DIAG_SQLSTATE);
+  return StatusFromSqlState(sqlstate ? sqlstate : "XX000", PQresultErrorMessage(res.get()),
+                            "upserting services");
+}
+
 absl::Status PgEventStore::CommitBatch(absl::Span<const v1::Event* const> events,
                                        size_t* inserted) {
   absl::Status st = [&]() -> absl::Status {
@@ -205,6 +252,7 @@ absl::Status PgEventStore::CommitBatch(absl::Span<const v1::Event* const> events
           *more = next < rows.size();
         }));
     UTRACKER_RETURN_IF_ERROR(Exec(kUpsertMessages, "upserting messages"));
+    UTRACKER_RETURN_IF_ERROR(UpsertServices(events));
     UTRACKER_RETURN_IF_ERROR(Exec("COMMIT", "COMMIT"));
     if (cache_ != nullptr) {
       for (const MessageRow& r : all_rows) cache_->Remember(r);

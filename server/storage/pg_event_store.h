@@ -48,7 +48,9 @@ class PgEventStore : public EventStore {
   absl::Status CopyIn(const std::string& copy_sql, const char* context,
                       const std::function<void(BinaryCopyWriter*, bool*)>& fill);
   absl::Status CopyEvents(const char* table, absl::Span<const v1::Event* const> events);
-  // One transaction: COPY events, COPY message rows, upsert, commit.
+  // One statement: first/last seen of each (service, instance) in the batch.
+  absl::Status UpsertServices(absl::Span<const v1::Event* const> events);
+  // One transaction: COPY events, COPY message rows, upsert, services, commit.
   absl::Status CommitBatch(absl::Span<const v1::Event* const> events, size_t* inserted);
   // Commits what it can of `events`, splitting on data errors. `offset` maps to input indexes.
   absl::Status StoreSplitting(absl::Span<const v1::Event* const> events, size_t offset,

@@ -10,6 +10,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "storage/copy_encoder.h"
 #include "storage/pg_errors.h"
 
 namespace utracker::server::storage {
@@ -39,6 +40,11 @@ void SetMicros(int64_t micros, google::protobuf::Timestamp* ts) {
   }
   ts->set_seconds(secs);
   ts->set_nanos(static_cast<int32_t>(rem * 1000));
+}
+
+// The event_kind label of a kind for a query parameter; "" (NULL) for UNSPECIFIED.
+absl::string_view EventKindLabelForQuery(v1::EventKind k) {
+  return k == v1::EVENT_KIND_UNSPECIFIED ? "" : EventKindLabel(k);
 }
 
 v1::EventKind KindFromLabel(const std::string& label) {
@@ -200,6 +206,97 @@ absl::StatusOr<StoredFlow> PgFlowStore::GetFlow(const std::string& message_id,
     return flow;
   } catch (...) {
     return StatusFromCurrentException("reading flow");
+  }
+}
+
+absl::StatusOr<std::vector<v1::TrackedMessage>> PgFlowStore::ListMessages(
+    const MessageQuery& q) {
+  try {
+    auto conn = pool_->Borrow();
+    std::vector<v1::TrackedMessage> out;
+    {
+      ReadTx tx{*conn, "list_messages"};
+      auto opt_text = [](const std::string& v) -> const char* {
+        return v.empty() ? nullptr : v.c_str();
+      };
+      const std::string kind(EventKindLabelForQuery(q.kind));
+      const std::string from = q.from_micros ? absl::StrCat(*q.from_micros) : "";
+      const std::string to = q.to_micros ? absl::StrCat(*q.to_micros) : "";
+      const std::string after_at = q.after ? absl::StrCat(q.after->first) : "";
+      const std::string after_id = q.after ? q.after->second : "";
+      // Times travel as Unix microseconds and are rebuilt with integer arithmetic (exact).
+      pqxx::result rows = tx.exec_params(
+          absl::StrCat(
+              "SELECT ", kMessageColumns, " FROM messages m WHERE"
+              " ($3::int8 IS NULL OR m.first_seen_at >= timestamptz 'epoch' + $3::int8 * interval '1 microsecond')"
+              " AND ($4::int8 IS NULL OR m.first_seen_at < timestamptz 'epoch' + $4::int8 * interval '1 microsecond')"
+              " AND ($5::int8 IS NULL OR (m.first_seen_at, m.id) <"
+              "      (timestamptz 'epoch' + $5::int8 * interval '1 microsecond', $6::uuid))"
+              " AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM events e"
+              "      WHERE e.message_id = m.id AND e.service = $7))"
+              " AND ($8::text IS NULL OR EXISTS (SELECT 1 FROM events e"
+              "      WHERE e.message_id = m.id AND e.destination = $8))"
+              " AND ($9::event_kind IS NULL OR EXISTS (SELECT 1 FROM events e"
+              "      WHERE e.message_id = m.id AND e.kind = $9::event_kind))"
+              " ORDER BY m.first_seen_at DESC, m.id DESC LIMIT $1"),
+          static_cast<int64_t>(q.limit), false, opt_text(from), opt_text(to), opt_text(after_at),
+          opt_text(after_id), opt_text(q.service), opt_text(q.destination), opt_text(kind));
+      std::unordered_map<std::string, size_t> index;
+      std::string ids = "{";
+      for (const auto& row : rows) {
+        out.emplace_back();
+        ReadMessage(row, &out.back());
+        index.emplace(out.back().id(), out.size() - 1);
+        absl::StrAppend(&ids, out.size() > 1 ? "," : "", out.back().id());
+      }
+      ids += "}";
+      if (!out.empty()) {
+        for (const auto& row : tx.exec_params(absl::StrCat("SELECT ", kEventSelect,
+                                                           " FROM events WHERE message_id = ANY($1::uuid[])"
+                                                           " ORDER BY occurred_at, event_id"),
+                                              ids)) {
+          auto it = index.find(row[1].as<std::string>());
+          if (it != index.end()) ReadEvent(row, out[it->second].add_events());
+        }
+      }
+      tx.commit();
+    }
+    pool_->Return(std::move(conn));
+    return out;
+  } catch (...) {
+    return StatusFromCurrentException("listing messages");
+  }
+}
+
+absl::StatusOr<std::vector<v1::ServiceInfo>> PgFlowStore::ListServices() {
+  try {
+    auto conn = pool_->Borrow();
+    std::vector<v1::ServiceInfo> out;
+    {
+      ReadTx tx{*conn, "list_services"};
+      for (const auto& row : tx.exec(
+               "SELECT service, (extract(epoch FROM min(first_seen_at)) * 1000000)::int8,"
+               " (extract(epoch FROM max(last_seen_at)) * 1000000)::int8,"
+               " json_agg(instance ORDER BY instance)::text"
+               " FROM services GROUP BY service ORDER BY service")) {
+        v1::ServiceInfo s;
+        s.set_name(row[0].as<std::string>());
+        SetMicros(row[1].as<int64_t>(), s.mutable_first_seen_at());
+        SetMicros(row[2].as<int64_t>(), s.mutable_last_seen_at());
+        google::protobuf::ListValue instances;  // a JSON array of strings, made by us
+        if (google::protobuf::util::JsonStringToMessage(row[3].as<std::string>(), &instances).ok()) {
+          for (const auto& v : instances.values()) {
+            if (!v.string_value().empty()) s.add_instances(v.string_value());
+          }
+        }
+        out.push_back(std::move(s));
+      }
+      tx.commit();
+    }
+    pool_->Return(std::move(conn));
+    return out;
+  } catch (...) {
+    return StatusFromCurrentException("listing services");
   }
 }
 

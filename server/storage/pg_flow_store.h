@@ -19,6 +19,8 @@ class PgFlowStore : public FlowStore {
                                                 bool include_content) override;
   absl::StatusOr<StoredFlow> GetFlow(const std::string& message_id, bool include_content,
                                      size_t max_messages) override;
+  absl::StatusOr<std::vector<v1::TrackedMessage>> ListMessages(const MessageQuery& query) override;
+  absl::StatusOr<std::vector<v1::ServiceInfo>> ListServices() override;
 
  private:
   struct Pool;  // idle pqxx connections; defined where pqxx is included

@@ -108,6 +108,23 @@ TEST(ClientE2E, CliLogsEventsAndShowsTheFlow) {
   EXPECT_TRUE(absl::StrContains(msg, "handled by bob")) << msg;
   EXPECT_EQ(db.Scalar("SELECT attributes->>'order' FROM events WHERE name = 'sending_content'"), "42");
 
+  auto [mmrc, mermaid] = Cli({"flow", addr, root, "--format", "mermaid"});
+  EXPECT_EQ(mmrc, 0);
+  EXPECT_TRUE(absl::StartsWith(mermaid, "sequenceDiagram\n")) << mermaid;
+  EXPECT_TRUE(absl::StrContains(mermaid, "Note right of s2: FAILED db down")) << mermaid;
+
+  auto [lrc, listing] = Cli({"messages", addr, "--state", "failed"});
+  EXPECT_EQ(lrc, 0);
+  EXPECT_TRUE(absl::StrContains(listing, child + "  bob → carl  FAILED")) << listing;
+  EXPECT_FALSE(absl::StrContains(listing, root)) << listing;
+  auto [p1rc, page1] = Cli({"messages", addr, "--limit", "1"});
+  EXPECT_EQ(p1rc, 0);
+  EXPECT_TRUE(absl::StrContains(page1, "more: --page_token ")) << page1;
+  auto [src, services] = Cli({"services", addr});
+  EXPECT_EQ(src, 0);
+  EXPECT_TRUE(absl::StrContains(services, "alice  first ")) << services;
+  EXPECT_TRUE(absl::StrContains(services, "\ncarl  first ")) << services;
+
   EXPECT_EQ(Cli({"message", addr, "0190a1a0-0000-7000-8000-00000000ffff"}).first, 1);  // not found
   EXPECT_EQ(Cli({"message", addr, "nope"}).first, 2);
   EXPECT_EQ(Cli({"log", addr, "--service", "x", "--kind", "bogus"}).first, 2);

@@ -51,6 +51,29 @@ TEST(FlowText, TreeNestsChildrenAndShowsHopLatencies) {
   EXPECT_LT(text.find("  r  alice"), text.find("    c  bob"));
 }
 
+TEST(FlowText, MermaidAliasesAndEscapesOddServiceNames) {
+  const absl::Time t0 = absl::FromUnixSeconds(1764288000);
+  v1::GetFlowResponse flow;
+  auto* m = flow.add_messages();
+  m->set_id("0190a1a0-0000-7000-8000-0000000000aa");
+  m->set_origin_service("al\"ice; #1");
+  m->add_handlers("b:o\nb");
+  m->set_state(v1::MESSAGE_STATE_FAILED);
+  testing::SetTime(t0, m->mutable_sent_at());
+  m->mutable_send_to_receive()->set_nanos(5000000);
+  *m->add_events() = testing::MakeEvent(m->id(), "al\"ice; #1", v1::EVENT_KIND_SENT, t0);
+  m->mutable_events(0)->set_destination("q<1>");
+  *m->add_events() = testing::MakeEvent(m->id(), "b:o\nb", v1::EVENT_KIND_FAILED, t0 + absl::Milliseconds(5));
+  m->mutable_events(1)->set_error("boom; bad");
+  const std::string text = FlowToMermaid(flow);
+  EXPECT_EQ(text,
+            "sequenceDiagram\n"
+            "  participant s0 as \"al#quot;ice#59; #35;1\"\n"
+            "  participant s1 as \"b#58;o b\"\n"
+            "  s0-xs1: 0190a1a0 to q#lt;1#gt; (5ms)\n"
+            "  Note right of s1: FAILED boom#59; bad\n");
+}
+
 TEST(FlowText, ShortDurations) {
   EXPECT_EQ(ShortDuration(absl::Microseconds(250)), "250µs");
   EXPECT_EQ(ShortDuration(absl::Milliseconds(42)), "42ms");

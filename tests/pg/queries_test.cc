@@ -1,0 +1,213 @@
+// ListMessages, ListServices and the analysis views, through the real Flows service on an
+// in-process gRPC server, over a real PostgreSQL.
+#include <random>
+#include <set>
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include "query/flows_service.h"
+#include "query/message_state.h"
+#include "storage/migrations.h"
+#include "storage/pg_event_store.h"
+#include "storage/pg_flow_store.h"
+#include "support/event_factory.h"
+#include "support/test_database.h"
+#include "wire/uuid.h"
+
+namespace utracker::server::query {
+namespace {
+
+using testing::MakeEvent;
+
+class QueriesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(db_.ok());
+    ASSERT_TRUE(storage::ApplyMigrations(db_.url(), storage::EmbeddedMigrations()).ok());
+    events_ = std::make_unique<storage::PgEventStore>(db_.url());
+    flows_store_ = std::make_unique<storage::PgFlowStore>(db_.url());
+    service_ = std::make_unique<FlowsService>(flows_store_.get(), &executor_);
+    grpc::ServerBuilder b;
+    int port = 0;
+    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    b.RegisterService(service_.get());
+    server_ = b.BuildAndStart();
+    stub_ = v1::Flows::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                                   grpc::InsecureChannelCredentials()));
+  }
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+  }
+  void Store(const std::vector<v1::Event>& events) {
+    std::vector<const v1::Event*> p;
+    for (const auto& e : events) p.push_back(&e);
+    auto r = events_->Store(p);
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+  grpc::Status List(const v1::ListMessagesRequest& req, v1::ListMessagesResponse* resp) {
+    grpc::ClientContext ctx;
+    return stub_->ListMessages(&ctx, req, resp);
+  }
+  // Every page until the token runs out.
+  std::vector<v1::TrackedMessage> ListAll(v1::ListMessagesRequest req) {
+    std::vector<v1::TrackedMessage> all;
+    for (int pages = 0; pages < 1000; ++pages) {
+      v1::ListMessagesResponse resp;
+      grpc::Status st = List(req, &resp);
+      EXPECT_TRUE(st.ok()) << st.error_message();
+      for (const auto& m : resp.messages()) all.push_back(m);
+      if (resp.next_page_token().empty()) break;
+      req.set_page_token(resp.next_page_token());
+    }
+    return all;
+  }
+
+  testing::TestDatabase db_;
+  QueryExecutor executor_{2, 64};
+  std::unique_ptr<storage::PgEventStore> events_;
+  std::unique_ptr<storage::PgFlowStore> flows_store_;
+  std::unique_ptr<FlowsService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::Flows::Stub> stub_;
+  const absl::Time t0_ = absl::Now() - absl::Hours(2);
+};
+
+TEST_F(QueriesTest, PagingNeverSkipsOrRepeatsEvenWithTiedTimes) {
+  std::vector<v1::Event> events;
+  for (int i = 0; i < 237; ++i) {
+    // Groups of 7 messages share the same first_seen_at: the id breaks the tie.
+    events.push_back(MakeEvent(wire::NewUuidV7(), i % 2 ? "alice" : "bob", v1::EVENT_KIND_SENT,
+                               t0_ + absl::Milliseconds(i / 7)));
+    events.back().set_destination(i % 3 ? "orders" : "billing");
+  }
+  Store(events);
+  v1::ListMessagesRequest req;
+  req.set_page_size(10);
+  std::vector<v1::TrackedMessage> all = ListAll(req);
+  ASSERT_EQ(all.size(), 237u);
+  std::set<std::string> ids;
+  for (size_t i = 0; i < all.size(); ++i) {
+    ids.insert(all[i].id());
+    EXPECT_EQ(all[i].events_size(), 0) << "listing leaves events out";
+    if (i > 0) {
+      const auto& a = all[i - 1];
+      const auto& b = all[i];
+      EXPECT_TRUE(std::make_tuple(a.first_seen_at().seconds(), a.first_seen_at().nanos(), a.id()) >
+                  std::make_tuple(b.first_seen_at().seconds(), b.first_seen_at().nanos(), b.id()))
+          << "newest first, strictly";
+    }
+  }
+  EXPECT_EQ(ids.size(), 237u);
+
+  req.set_service("alice");
+  EXPECT_EQ(ListAll(req).size(), 118u);
+  req.clear_service();
+  req.set_destination("billing");
+  EXPECT_EQ(ListAll(req).size(), 79u);
+  req.clear_destination();
+  req.set_kind(v1::EVENT_KIND_FAILED);
+  EXPECT_EQ(ListAll(req).size(), 0u);
+  req.clear_kind();
+  testing::SetTime(t0_ + absl::Milliseconds(10), req.mutable_from());
+  testing::SetTime(t0_ + absl::Milliseconds(20), req.mutable_to());
+  EXPECT_EQ(ListAll(req).size(), 70u);
+}
+
+TEST_F(QueriesTest, StateFilterPagesThroughDerivedStates) {
+  std::vector<v1::Event> events;
+  int failed = 0;
+  for (int i = 0; i < 150; ++i) {
+    const std::string id = wire::NewUuidV7();
+    const absl::Time t = t0_ + absl::Milliseconds(i);
+    events.push_back(MakeEvent(id, "alice", v1::EVENT_KIND_SENT, t));
+    if (i % 5 == 0) {
+      events.push_back(MakeEvent(id, "bob", v1::EVENT_KIND_FAILED, t + absl::Milliseconds(1)));
+      ++failed;
+    } else if (i % 5 == 1) {
+      events.push_back(MakeEvent(id, "bob", v1::EVENT_KIND_PROCESSED, t + absl::Milliseconds(1)));
+    }
+  }
+  Store(events);
+  v1::ListMessagesRequest req;
+  req.set_page_size(7);
+  req.set_state(v1::MESSAGE_STATE_FAILED);
+  std::vector<v1::TrackedMessage> got = ListAll(req);
+  ASSERT_EQ(static_cast<int>(got.size()), failed);
+  for (const auto& m : got) EXPECT_EQ(m.state(), v1::MESSAGE_STATE_FAILED);
+  req.set_state(v1::MESSAGE_STATE_IN_FLIGHT);
+  EXPECT_EQ(ListAll(req).size(), 90u);
+}
+
+TEST_F(QueriesTest, BadArgumentsAreInvalidArgument) {
+  v1::ListMessagesResponse resp;
+  v1::ListMessagesRequest req;
+  req.set_page_token("garbage");
+  EXPECT_EQ(List(req, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  req.clear_page_token();
+  req.set_page_size(5000);
+  EXPECT_EQ(List(req, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  req.set_page_size(10);
+  req.set_state(v1::MESSAGE_STATE_STUCK);
+  EXPECT_EQ(List(req, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  req.clear_state();
+  testing::SetTime(t0_, req.mutable_from());
+  testing::SetTime(t0_ - absl::Hours(1), req.mutable_to());
+  EXPECT_EQ(List(req, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(QueriesTest, ListServicesHasFirstLastSeenAndInstances) {
+  std::vector<v1::Event> events = {
+      MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_SENT, t0_),
+      MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_SENT, t0_ + absl::Minutes(5)),
+      MakeEvent(wire::NewUuidV7(), "bob", v1::EVENT_KIND_NOTE, t0_ + absl::Minutes(1))};
+  events[1].set_instance("host-2");
+  Store(events);
+  Store({MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_SENT, t0_ - absl::Minutes(1))});
+  grpc::ClientContext ctx;
+  v1::ListServicesResponse resp;
+  ASSERT_TRUE(stub_->ListServices(&ctx, v1::ListServicesRequest(), &resp).ok());
+  ASSERT_EQ(resp.services_size(), 2);
+  const auto& alice = resp.services(0);
+  EXPECT_EQ(alice.name(), "alice");
+  EXPECT_EQ(alice.first_seen_at().seconds(), absl::ToUnixSeconds(t0_ - absl::Minutes(1)));
+  EXPECT_EQ(alice.last_seen_at().seconds(), absl::ToUnixSeconds(t0_ + absl::Minutes(5)));
+  EXPECT_EQ(std::vector<std::string>(alice.instances().begin(), alice.instances().end()),
+            (std::vector<std::string>{"host-2", "test-host"}));
+  EXPECT_EQ(resp.services(1).name(), "bob");
+}
+
+TEST_F(QueriesTest, MessageStatesViewAgreesWithTheServer) {
+  // Random event sets (kinds, services, order, replays) per message: the psql view must
+  // derive the same state as the server does.
+  std::mt19937 rng(7);
+  const v1::EventKind kinds[] = {v1::EVENT_KIND_SENT, v1::EVENT_KIND_RECEIVED,
+                                 v1::EVENT_KIND_PROCESSED, v1::EVENT_KIND_FAILED,
+                                 v1::EVENT_KIND_NOTE, v1::EVENT_KIND_REPLAYED};
+  const char* services[] = {"alice", "bob", "carl"};
+  std::vector<v1::Event> events;
+  std::vector<std::string> ids;
+  for (int m = 0; m < 120; ++m) {
+    ids.push_back(wire::NewUuidV7());
+    const int n = 1 + static_cast<int>(rng() % 5);
+    for (int i = 0; i < n; ++i) {
+      events.push_back(MakeEvent(ids.back(), services[rng() % 3], kinds[rng() % 6],
+                                 t0_ + absl::Milliseconds(m * 10 + static_cast<int>(rng() % 8))));
+    }
+  }
+  std::shuffle(events.begin(), events.end(), rng);
+  Store(events);
+  std::map<std::string, std::string> view;
+  for (const auto& row : db_.Query("SELECT message_id, state FROM message_states")) view[row[0]] = row[1];
+  ASSERT_EQ(view.size(), ids.size());
+  for (const std::string& id : ids) {
+    auto m = flows_store_->GetMessage(id, false);
+    ASSERT_TRUE(m.ok());
+    DeriveMessageFacts(*m);
+    EXPECT_EQ("MESSAGE_STATE_" + view[id], v1::MessageState_Name(m->state())) << id;
+  }
+  EXPECT_GT(std::stoi(db_.Scalar("SELECT count(*) FROM service_edges")), 0);
+}
+
+}  // namespace
+}  // namespace utracker::server::query
