@@ -2,6 +2,7 @@
 // the test cuts the line), the client library and raw gRPC clients.
 #include <signal.h>
 
+#include <cstdio>
 #include <fstream>
 #include <thread>
 
@@ -227,6 +228,7 @@ TEST(IngestE2E, AFastAndASlowClientKeepServerMemoryUnderItsBound) {
   // Bound: 32 MiB budget + ~4 MiB in hand per stream + the process's own ~100 MiB.
   EXPECT_GT(peak, 0);
   EXPECT_LT(peak, 200) << "server peak RSS " << peak << " MiB";
+  std::printf("server peak RSS %lld MiB\n", static_cast<long long>(peak));
   (*fast)->Shutdown(absl::Seconds(1));
 }
 
