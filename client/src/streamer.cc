@@ -160,6 +160,9 @@ void Streamer::Reconnect(std::unique_lock<std::mutex>& lock) {
     return;
   }
   connected_ = true;
+  // Shutdown may have cancelled while the stream was being opened (nothing to cancel yet):
+  // do not start resending into a stream nobody will cancel again.
+  if (stopping_) return;
   ++stats_.reconnects;
   std::vector<std::shared_ptr<const v1::LogEventsRequest>> resend;
   for (const auto& [seq, batch] : unacked_) resend.push_back(batch.request);

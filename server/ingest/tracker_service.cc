@@ -1,10 +1,10 @@
 #include "ingest/tracker_service.h"
 
 #include <algorithm>
-#include <string>
 #include <deque>
 #include <exception>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -49,6 +49,13 @@ class LogEventsReactor
         Run(Step(), lock);
         return;
       }
+      {
+        // Until the request is handed to the writer, Drain must not end the stream (its
+        // events would be committed but never acked).
+        std::lock_guard<std::mutex> lock(mu_);
+        reading_ = false;
+        handling_ = true;
+      }
       // No read is pending now, so request_ is ours until the next StartRead.
       HandleRequest();
     });
@@ -66,6 +73,13 @@ class LogEventsReactor
       }
       Run(Step(), lock);
     });
+  }
+
+  // The client went away or the server is cutting calls: end now. Batches still in the
+  // writer complete later (the object lives until then); their acks are simply not sent,
+  // and the client resends.
+  void OnCancel() override {
+    FailWith(grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled"));
   }
 
   void OnDone() override {
@@ -108,8 +122,11 @@ class LogEventsReactor
       writing_ = true;
       a.write = &writes_.front();
     }
-    const bool quiet = holds_ == 0 && !writing_ && writes_.empty();
-    const bool end = error_.has_value() || ((reads_done_ || draining_) && in_writer_ == 0);
+    // A read or park decided but not yet started (another thread is about to start it)
+    // also keeps the stream open: Finish must not come before it.
+    const bool quiet = holds_ == 0 && starting_ == 0 && !writing_ && writes_.empty();
+    const bool end =
+        error_.has_value() || ((reads_done_ || draining_) && in_writer_ == 0 && !handling_);
     if (end && quiet) {
       finished_ = true;
       if (error_) {
@@ -122,7 +139,7 @@ class LogEventsReactor
       }
       return a;
     }
-    if (!reading_ && !reads_done_ && !draining_ && !error_ && !parked_ &&
+    if (!reading_ && !handling_ && !reads_done_ && !draining_ && !error_ && !parked_ &&
         in_writer_ < TrackerService::kMaxBatchesInFlight &&
         writes_.size() < TrackerService::kMaxQueuedAcks) {
       if (service_->OverBudget()) {
@@ -132,22 +149,31 @@ class LogEventsReactor
         reading_ = true;
         a.read = true;
       }
+      ++starting_;
     }
     return a;
   }
 
-  // Starts the decided operations without holding mu_. Finish comes last and alone (Step
-  // never pairs it with another operation): after it, `this` may already be deleted.
+  // Starts the decided operations without holding mu_. Finish comes alone (Step never
+  // pairs it with another operation): after it, `this` may already be deleted. A read or
+  // park was counted in starting_ by Step; once started, the count drops and the stream
+  // decides again (it may now finish, or be deleted if gRPC is done with it).
   void Run(Actions a, std::unique_lock<std::mutex>& lock) {
     lock.unlock();
+    if (a.finish) return Finish(*a.finish);
+    if (a.write != nullptr) StartWrite(a.write);
     if (a.park) service_->Park(this);
     if (a.read) StartRead(&request_);
-    if (a.write != nullptr) StartWrite(a.write);
-    if (a.finish) Finish(*a.finish);
+    if (a.read || a.park) {
+      lock.lock();
+      --starting_;
+      if (done_) return MaybeDelete(lock);
+      Run(Step(), lock);
+    }
   }
 
   void MaybeDelete(std::unique_lock<std::mutex>& lock) {
-    const bool last = done_ && in_writer_ == 0 && holds_ == 0;
+    const bool last = done_ && in_writer_ == 0 && holds_ == 0 && starting_ == 0;
     lock.unlock();
     if (last) delete this;
   }
@@ -191,21 +217,23 @@ class LogEventsReactor
     }
     request_.Clear();
 
-    std::unique_lock<std::mutex> lock(mu_);
-    reading_ = false;
     if (batch.events.empty()) {
+      std::unique_lock<std::mutex> lock(mu_);
+      handling_ = false;
       writes_.push_back(std::move(response));
       return Run(Step(), lock);
     }
-    ++in_writer_;
-    lock.unlock();
     const size_t submitted = batch.events.size();
-    service_->AddInflight(request_bytes);
     batch.done = [this, submitted, request_bytes, response = std::move(response)](
                      absl::Status status, std::vector<v1::Rejection> storage_rejections) mutable {
       service_->ReleaseInflight(request_bytes);
       OnBatchStored(std::move(response), submitted, status, std::move(storage_rejections));
     };
+    std::unique_lock<std::mutex> lock(mu_);
+    handling_ = false;
+    ++in_writer_;
+    lock.unlock();
+    service_->AddInflight(request_bytes);
     service_->writer_->Submit(std::move(batch));
     lock.lock();
     Run(Step(), lock);
@@ -221,11 +249,13 @@ class LogEventsReactor
       if (!error_) error_ = ToGrpcStatus(status);
     } else if (!error_) {
       response.set_accepted(static_cast<uint32_t>(submitted - storage_rejections.size()));
-      if (service_->options_.metrics) service_->options_.metrics->events_accepted->Add(response.accepted());
+      if (service_->options_.metrics)
+        service_->options_.metrics->events_accepted->Add(response.accepted());
       for (auto& r : storage_rejections) *response.add_rejected() = std::move(r);
       auto* rejected = response.mutable_rejected();
-      std::sort(rejected->begin(), rejected->end(),
-                [](const v1::Rejection& a, const v1::Rejection& b) { return a.index() < b.index(); });
+      std::sort(
+          rejected->begin(), rejected->end(),
+          [](const v1::Rejection& a, const v1::Rejection& b) { return a.index() < b.index(); });
       writes_.push_back(std::move(response));
     }
     Run(Step(), lock);
@@ -237,7 +267,8 @@ class LogEventsReactor
     try {
       body();
     } catch (const std::exception& e) {
-      FailWith(grpc::Status(grpc::StatusCode::INTERNAL, absl::StrCat("internal error: ", e.what())));
+      FailWith(
+          grpc::Status(grpc::StatusCode::INTERNAL, absl::StrCat("internal error: ", e.what())));
     } catch (...) {
       FailWith(grpc::Status(grpc::StatusCode::INTERNAL, "internal error"));
     }
@@ -245,7 +276,7 @@ class LogEventsReactor
 
   void FailWith(grpc::Status status) {
     std::unique_lock<std::mutex> lock(mu_);
-    reading_ = false;
+    handling_ = false;
     if (!error_) error_ = std::move(status);
     Run(Step(), lock);
   }
@@ -257,8 +288,10 @@ class LogEventsReactor
   std::deque<v1::LogEventsResponse> writes_;  // front() is being written when writing_
   std::optional<grpc::Status> error_;         // finish with this once writes are flushed
   int in_writer_ = 0;  // requests handed to the writer, not yet reported back
-  int holds_ = 0;      // Drain() references
+  int holds_ = 0;      // Drain() and budget-resume references
+  int starting_ = 0;   // reads/parks decided by Step, not yet started by Run
   bool reading_ = false;
+  bool handling_ = false;  // a request read and not yet handed to the writer
   bool reads_done_ = false;
   bool writing_ = false;
   bool draining_ = false;
@@ -311,7 +344,9 @@ void TrackerService::AddInflight(size_t bytes) {
   if (options_.metrics) options_.metrics->inflight_bytes->Set(static_cast<int64_t>(now));
 }
 
-bool TrackerService::OverBudget() const { return inflight_bytes_.load() > options_.max_inflight_bytes; }
+bool TrackerService::OverBudget() const {
+  return inflight_bytes_.load() > options_.max_inflight_bytes;
+}
 
 void TrackerService::Park(LogEventsReactor* reactor) {
   {

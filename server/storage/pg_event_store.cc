@@ -1,12 +1,12 @@
 #include "storage/pg_event_store.h"
 
-#include <cstdlib>
+#include <libpq-fe.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <vector>
-
-#include <libpq-fe.h>
 
 #include "absl/strings/str_cat.h"
 #include "storage/copy_encoder.h"
@@ -87,8 +87,21 @@ absl::Status PgEventStore::EnsureConnected() {
     return absl::UnavailableError("PostgreSQL unreachable (waiting before reconnecting)");
   }
   // Our defaults first; the URL's own settings, expanded from "dbname", override them.
-  const char* keys[] = {"application_name", "connect_timeout", "dbname", nullptr};
-  const char* values[] = {"utracker-ingest", "5", database_url_.c_str(), nullptr};
+  // Keepalives and a TCP user timeout notice a database host that vanished; the statement
+  // timeout bounds a COPY or upsert that hangs — either way the batch fails unacked and is
+  // resent, instead of a writer (and a graceful shutdown) waiting forever.
+  const char* keys[] = {"application_name",
+                        "connect_timeout",
+                        "keepalives_idle",
+                        "keepalives_interval",
+                        "keepalives_count",
+                        "tcp_user_timeout",
+                        "options",
+                        "dbname",
+                        nullptr};
+  const char* values[] = {
+      "utracker-ingest",     "5",    "10", "5", "3", "30000", "-c statement_timeout=60000",
+      database_url_.c_str(), nullptr};
   conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
     const std::string why = conn_ ? PQerrorMessage(conn_) : "out of memory";
@@ -132,8 +145,8 @@ absl::Status PgEventStore::CopyIn(const std::string& copy_sql, const char* conte
   BinaryCopyWriter writer;
   bool send_ok = true;
   auto flush = [&] {
-    if (send_ok && PQputCopyData(conn_, writer.data().data(),
-                                 static_cast<int>(writer.data().size())) != 1) {
+    if (send_ok &&
+        PQputCopyData(conn_, writer.data().data(), static_cast<int>(writer.data().size())) != 1) {
       send_ok = false;
     }
     writer.Consume();
@@ -153,8 +166,8 @@ absl::Status PgEventStore::CopyIn(const std::string& copy_sql, const char* conte
     Result res{raw};
     if (status.ok() && PQresultStatus(raw) != PGRES_COMMAND_OK) {
       const char* sqlstate = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
-      status = StatusFromSqlState(sqlstate ? sqlstate : "XX000", PQresultErrorMessage(raw),
-                                  context);
+      status =
+          StatusFromSqlState(sqlstate ? sqlstate : "XX000", PQresultErrorMessage(raw), context);
     }
   }
   if (PQstatus(conn_) != CONNECTION_OK) return StatusFromLastError(context);
@@ -185,37 +198,44 @@ absl::Status PgEventStore::UpsertServices(absl::Span<const v1::Event* const> eve
       it->second.second = std::max(it->second.second, at);
     }
   }
-  std::string sql =
-      "INSERT INTO services AS s (service, instance, first_seen_at, last_seen_at) VALUES ";
-  std::vector<std::string> values;
-  int n = 0;
-  for (const auto& [key, times] : seen) {
-    absl::StrAppend(&sql, n == 0 ? "" : ", ", "($", n * 4 + 1, ", $", n * 4 + 2,
-                    ", timestamptz '2000-01-01 00:00:00+00' + $", n * 4 + 3,
-                    "::int8 * interval '1 microsecond', timestamptz '2000-01-01 00:00:00+00' + $",
-                    n * 4 + 4, "::int8 * interval '1 microsecond')");
-    values.push_back(key.first);
-    values.push_back(key.second);
-    values.push_back(absl::StrCat(times.first));
-    values.push_back(absl::StrCat(times.second));
-    ++n;
+  // At most kServicesPerStatement rows per statement (4 parameters each; libpq allows 65535).
+  constexpr int kServicesPerStatement = 1000;
+  auto it = seen.begin();
+  while (it != seen.end()) {
+    std::string sql =
+        "INSERT INTO services AS s (service, instance, first_seen_at, last_seen_at) VALUES ";
+    std::vector<std::string> values;
+    int n = 0;
+    for (; it != seen.end() && n < kServicesPerStatement; ++it) {
+      const auto& [key, times] = *it;
+      absl::StrAppend(&sql, n == 0 ? "" : ", ", "($", n * 4 + 1, ", $", n * 4 + 2,
+                      ", timestamptz '2000-01-01 00:00:00+00' + $", n * 4 + 3,
+                      "::int8 * interval '1 microsecond', timestamptz '2000-01-01 00:00:00+00' + $",
+                      n * 4 + 4, "::int8 * interval '1 microsecond')");
+      values.push_back(key.first);
+      values.push_back(key.second);
+      values.push_back(absl::StrCat(times.first));
+      values.push_back(absl::StrCat(times.second));
+      ++n;
+    }
+    absl::StrAppend(&sql,
+                    " ON CONFLICT (service, instance) DO UPDATE SET"
+                    " first_seen_at = LEAST(s.first_seen_at, EXCLUDED.first_seen_at),"
+                    " last_seen_at = GREATEST(s.last_seen_at, EXCLUDED.last_seen_at)"
+                    " WHERE EXCLUDED.first_seen_at < s.first_seen_at"
+                    " OR EXCLUDED.last_seen_at > s.last_seen_at");
+    // Text parameters are safe here: validation guarantees UTF-8 without NUL bytes.
+    std::vector<const char*> params;
+    for (const std::string& v : values) params.push_back(v.c_str());
+    Result res{PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
+                            params.data(), nullptr, nullptr, 0)};
+    if (res && PQresultStatus(res.get()) == PGRES_COMMAND_OK) continue;
+    if (!res || PQstatus(conn_) != CONNECTION_OK) return StatusFromLastError("upserting services");
+    const char* sqlstate = PQresultErrorField(res.get(), PG_DIAG_SQLSTATE);
+    return StatusFromSqlState(sqlstate ? sqlstate : "XX000", PQresultErrorMessage(res.get()),
+                              "upserting services");
   }
-  absl::StrAppend(&sql,
-                  " ON CONFLICT (service, instance) DO UPDATE SET"
-                  " first_seen_at = LEAST(s.first_seen_at, EXCLUDED.first_seen_at),"
-                  " last_seen_at = GREATEST(s.last_seen_at, EXCLUDED.last_seen_at)"
-                  " WHERE EXCLUDED.first_seen_at < s.first_seen_at"
-                  " OR EXCLUDED.last_seen_at > s.last_seen_at");
-  // Text parameters are safe here: validation guarantees UTF-8 without NUL bytes.
-  std::vector<const char*> params;
-  for (const std::string& v : values) params.push_back(v.c_str());
-  Result res{PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
-                          params.data(), nullptr, nullptr, 0)};
-  if (res && PQresultStatus(res.get()) == PGRES_COMMAND_OK) return absl::OkStatus();
-  if (!res || PQstatus(conn_) != CONNECTION_OK) return StatusFromLastError("upserting services");
-  const char* sqlstate = PQresultErrorField(res.get(), PG_DIAG_SQLSTATE);
-  return StatusFromSqlState(sqlstate ? sqlstate : "XX000", PQresultErrorMessage(res.get()),
-                            "upserting services");
+  return absl::OkStatus();
 }
 
 absl::Status PgEventStore::CommitBatch(absl::Span<const v1::Event* const> events,
@@ -242,15 +262,15 @@ absl::Status PgEventStore::CommitBatch(absl::Span<const v1::Event* const> events
       if (cache_ == nullptr || cache_->MayImprove(r)) rows.push_back(&r);
     }
     size_t next = 0;
-    UTRACKER_RETURN_IF_ERROR(CopyIn(
-        absl::StrCat("COPY utracker_message_staging (", kMessageRowColumns,
-                     ") FROM STDIN (FORMAT binary)"),
-        "COPY message rows", [&](BinaryCopyWriter* w, bool* more) {
-          while (next < rows.size() && w->data().size() < kCopyChunkBytes) {
-            EncodeMessageRow(*rows[next++], w);
-          }
-          *more = next < rows.size();
-        }));
+    UTRACKER_RETURN_IF_ERROR(
+        CopyIn(absl::StrCat("COPY utracker_message_staging (", kMessageRowColumns,
+                            ") FROM STDIN (FORMAT binary)"),
+               "COPY message rows", [&](BinaryCopyWriter* w, bool* more) {
+                 while (next < rows.size() && w->data().size() < kCopyChunkBytes) {
+                   EncodeMessageRow(*rows[next++], w);
+                 }
+                 *more = next < rows.size();
+               }));
     UTRACKER_RETURN_IF_ERROR(Exec(kUpsertMessages, "upserting messages"));
     UTRACKER_RETURN_IF_ERROR(UpsertServices(events));
     UTRACKER_RETURN_IF_ERROR(Exec("COMMIT", "COMMIT"));
@@ -266,8 +286,8 @@ absl::Status PgEventStore::CommitBatch(absl::Span<const v1::Event* const> events
   return st;
 }
 
-absl::Status PgEventStore::StoreSplitting(absl::Span<const v1::Event* const> events,
-                                          size_t offset, StoreResult* result) {
+absl::Status PgEventStore::StoreSplitting(absl::Span<const v1::Event* const> events, size_t offset,
+                                          StoreResult* result) {
   size_t inserted = 0;
   absl::Status st = CommitBatch(events, &inserted);
   // Another writer's transaction may have won a race on the same rows (a deadlock or
@@ -283,8 +303,7 @@ absl::Status PgEventStore::StoreSplitting(absl::Span<const v1::Event* const> eve
   // Only data errors are an event's fault; anything else fails the whole call.
   if (st.code() != absl::StatusCode::kInvalidArgument) return st;
   if (events.size() == 1) {
-    result->rejected.emplace_back(offset,
-                                  absl::StrCat("refused by PostgreSQL: ", st.message()));
+    result->rejected.emplace_back(offset, absl::StrCat("refused by PostgreSQL: ", st.message()));
     return absl::OkStatus();
   }
   const size_t half = events.size() / 2;

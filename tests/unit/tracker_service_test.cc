@@ -233,6 +233,29 @@ TEST_F(TrackerServiceTest, StreamsPauseWhileInFlightBytesAreOverBudget) {
   EXPECT_EQ(metrics_.events_accepted->value(), 10u);
 }
 
+TEST_F(TrackerServiceTest, AClientCancellingWithABatchInTheWriterEndsTheStreamCleanly) {
+  store_->SetStall(true);
+  {
+    grpc::ClientContext ctx;
+    auto stream = stub_->LogEvents(&ctx);
+    ASSERT_TRUE(stream->Write(Request(1, 5)));
+    store_->AwaitCalls(1);
+    ctx.TryCancel();
+    v1::LogEventsResponse resp;
+    EXPECT_FALSE(stream->Read(&resp));
+    EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  // The server side ends at once, though its batch is still in the (stalled) store...
+  for (int i = 0; i < 200 && service_->ActiveStreams() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(service_->ActiveStreams(), 0u);
+  // ...and the batch completing later finds a stream that is gone, without harm.
+  store_->SetStall(false);
+  writer_.Flush();
+  EXPECT_EQ(store_->stored(), 5u);
+}
+
 TEST_F(TrackerServiceTest, RejectionsAreCountedByField) {
   grpc::ClientContext ctx;
   auto stream = stub_->LogEvents(&ctx);
