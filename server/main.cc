@@ -1,10 +1,10 @@
 // utracker-server: parses flags and wires the ServerApp; nothing else lives here.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
-
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -15,8 +15,10 @@
 #include "common/env_flags.h"
 #include "storage/migrations.h"
 
-ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address (host:port; port 0 picks one)");
-ABSL_FLAG(std::string, database_url, "", "PostgreSQL URL, e.g. postgresql://user:pw@127.0.0.1:5432/utracker");
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "gRPC listen address (host:port; port 0 picks one)");
+ABSL_FLAG(std::string, database_url, "",
+          "PostgreSQL URL, e.g. postgresql://user:pw@127.0.0.1:5432/utracker");
 ABSL_FLAG(bool, migrate, false, "apply migrations at start (under an advisory lock)");
 ABSL_FLAG(bool, migrate_only, false, "apply migrations and exit");
 ABSL_FLAG(int, query_threads, 2, "threads (and PostgreSQL connections) answering flow queries");
@@ -34,8 +36,9 @@ int main(int argc, char** argv) {
       "micro-tracker server. Every flag may also be set by the environment variable "
       "UTRACKER_<FLAG> (e.g. UTRACKER_DATABASE_URL); the command line wins.");
   if (absl::Status st = utracker::server::ApplyEnvFlagDefaults(
-          {"listen", "database_url", "migrate", "migrate_only", "query_threads", "writers", "metrics_listen", "max_inflight_bytes",
-           "max_events_per_commit", "shutdown_grace", "log_level"});
+          {"listen", "database_url", "migrate", "migrate_only", "query_threads", "writers",
+           "metrics_listen", "max_inflight_bytes", "max_events_per_commit", "shutdown_grace",
+           "log_level"});
       !st.ok()) {
     std::cerr << "utracker-server: " << st.message() << "\n";
     return 2;
@@ -93,7 +96,8 @@ int main(int argc, char** argv) {
   if (app.metrics_port() > 0) {
     std::printf("utracker-server metrics on http://%s/metrics\n",
                 absl::StrCat(options.metrics_listen.substr(0, options.metrics_listen.rfind(':')),
-                             ":", app.metrics_port()).c_str());
+                             ":", app.metrics_port())
+                    .c_str());
   }
   std::fflush(stdout);
 

@@ -1,11 +1,11 @@
 #include "commands.h"
 
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
+
 #include <cstdlib>
 #include <functional>
 #include <map>
-
-#include <google/protobuf/util/json_util.h>
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -28,7 +28,8 @@ struct Command {
   std::function<int(const Args&, std::ostream&, std::ostream&)> run;
 };
 
-const FlagSpec kServerFlag{"server", "utracker-server address (env UTRACKER_SERVER; default 127.0.0.1:50051)"};
+const FlagSpec kServerFlag{
+    "server", "utracker-server address (env UTRACKER_SERVER; default 127.0.0.1:50051)"};
 const FlagSpec kTimeoutFlag{"timeout", "how long to wait for the server (default 10s)"};
 const FlagSpec kHelpFlag{"help", "show this help", true};
 
@@ -48,9 +49,12 @@ bool Timeout(const Args& a, absl::Duration* out, std::ostream& err) {
 int ExitFor(const grpc::Status& st, std::ostream& err) {
   err << "utracker: " << st.error_message() << " (" << st.error_code() << ")\n";
   switch (st.error_code()) {
-    case grpc::StatusCode::NOT_FOUND: return kExitFailed;
-    case grpc::StatusCode::INVALID_ARGUMENT: return kExitUsage;
-    default: return kExitUnavailable;
+    case grpc::StatusCode::NOT_FOUND:
+      return kExitFailed;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return kExitUsage;
+    default:
+      return kExitUnavailable;
   }
 }
 
@@ -80,7 +84,8 @@ int RunLog(const Args& a, std::ostream& out, std::ostream& err) {
   }
   EventKind kind;
   if (!ParseKind(a.Get("kind"), &kind)) {
-    err << "utracker log: --kind must be one of sent, received, processed, failed, note, replayed\n";
+    err << "utracker log: --kind must be one of sent, received, processed, failed, note, "
+           "replayed\n";
     return kExitUsage;
   }
   absl::Duration timeout;
@@ -222,7 +227,8 @@ int RunMessages(const Args& a, std::ostream& out, std::ostream& err) {
   if (a.Has("kind")) {
     EventKind kind;
     if (!ParseKind(a.Get("kind"), &kind)) {
-      err << "utracker messages: --kind must be one of sent, received, processed, failed, note, replayed\n";
+      err << "utracker messages: --kind must be one of sent, received, processed, failed, note, "
+             "replayed\n";
       return kExitUsage;
     }
     req.set_kind(kind);
@@ -231,7 +237,8 @@ int RunMessages(const Args& a, std::ostream& out, std::ostream& err) {
     std::string state = a.Get("state");
     absl::AsciiStrToUpper(&state);
     v1::MessageState s;
-    if (!v1::MessageState_Parse("MESSAGE_STATE_" + state, &s) || s == v1::MESSAGE_STATE_UNSPECIFIED) {
+    if (!v1::MessageState_Parse("MESSAGE_STATE_" + state, &s) ||
+        s == v1::MESSAGE_STATE_UNSPECIFIED) {
       err << "utracker messages: --state must be one of in_flight, received, processed, failed\n";
       return kExitUsage;
     }
@@ -257,7 +264,8 @@ int RunMessages(const Args& a, std::ostream& out, std::ostream& err) {
     return kExitOk;
   }
   for (const auto& m : resp.messages()) out << MessageLine(m, absl::UTCTimeZone()) << "\n";
-  if (!resp.next_page_token().empty()) out << "more: --page_token " << resp.next_page_token() << "\n";
+  if (!resp.next_page_token().empty())
+    out << "more: --page_token " << resp.next_page_token() << "\n";
   return kExitOk;
 }
 
@@ -274,7 +282,8 @@ int RunServices(const Args& a, std::ostream& out, std::ostream& err) {
     return kExitOk;
   }
   auto time = [](const google::protobuf::Timestamp& ts) {
-    return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(ts.seconds()), absl::UTCTimeZone());
+    return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(ts.seconds()),
+                            absl::UTCTimeZone());
   };
   for (const auto& s : resp.services()) {
     out << s.name() << "  first " << time(s.first_seen_at()) << "  last " << time(s.last_seen_at())
@@ -303,7 +312,8 @@ int RunMessage(const Args& a, std::ostream& out, std::ostream& err) {
   v1::GetMessageResponse resp;
   grpc::Status st = FlowsStub(a)->GetMessage(&ctx, req, &resp);
   if (!st.ok()) return ExitFor(st, err);
-  out << (format == "json" ? ToJson(resp) + "\n" : MessageToText(resp.message(), absl::UTCTimeZone()));
+  out << (format == "json" ? ToJson(resp) + "\n"
+                           : MessageToText(resp.message(), absl::UTCTimeZone()));
   return kExitOk;
 }
 
@@ -326,7 +336,9 @@ const std::map<std::string, Command>& Commands() {
          {"destination", "queue, topic or target service"},
          {"error", "why it failed"},
          {"attr", "an attribute KEY=VALUE (repeatable)", false, true},
-         kServerFlag, kTimeoutFlag, kHelpFlag},
+         kServerFlag,
+         kTimeoutFlag,
+         kHelpFlag},
         RunLog}},
       {"flow",
        {"show the whole flow (tree) a message belongs to",
@@ -348,7 +360,9 @@ const std::map<std::string, Command>& Commands() {
          {"limit", "page size (default 20, max 1000)"},
          {"page_token", "continue after a previous page"},
          {"format", "text (default) or json"},
-         kServerFlag, kTimeoutFlag, kHelpFlag},
+         kServerFlag,
+         kTimeoutFlag,
+         kHelpFlag},
         RunMessages}},
       {"services",
        {"list the services that ever logged: first/last seen, instances",
@@ -360,15 +374,19 @@ const std::map<std::string, Command>& Commands() {
         "utracker message ID [--format text|json] [--content]",
         {{"format", "text (default) or json"},
          {"content", "include the stored (filtered) content", true},
-         kServerFlag, kTimeoutFlag, kHelpFlag},
+         kServerFlag,
+         kTimeoutFlag,
+         kHelpFlag},
         RunMessage}},
   };
   return *commands;
 }
 
 void MainHelp(std::ostream& out) {
-  out << "utracker — micro-tracker's command line\n\nusage: utracker COMMAND [flags]\n\ncommands:\n";
-  for (const auto& [name, c] : Commands()) out << "  " << name << std::string(10 - name.size(), ' ') << c.summary << "\n";
+  out << "utracker — micro-tracker's command line\n\nusage: utracker COMMAND "
+         "[flags]\n\ncommands:\n";
+  for (const auto& [name, c] : Commands())
+    out << "  " << name << std::string(10 - name.size(), ' ') << c.summary << "\n";
   out << "\n`utracker COMMAND --help` describes a command. Exit codes: 0 ok, 1 not found or "
          "rejected, 2 usage error, 3 server unavailable.\n";
 }

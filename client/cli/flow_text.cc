@@ -68,7 +68,8 @@ void AppendEvents(const v1::TrackedMessage& m, absl::TimeZone tz, const std::str
   }
 }
 
-void AppendTree(const std::string& id, const std::map<std::string, const v1::TrackedMessage*>& by_id,
+void AppendTree(const std::string& id,
+                const std::map<std::string, const v1::TrackedMessage*>& by_id,
                 const std::map<std::string, std::vector<std::string>>& children, absl::TimeZone tz,
                 const std::string& indent, std::string* out) {
   const v1::TrackedMessage& m = *by_id.at(id);
@@ -86,14 +87,30 @@ std::string MermaidText(absl::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '\n': case '\r': out += ' '; break;
-      case ';': out += "#59;"; break;
-      case '#': out += "#35;"; break;
-      case '"': out += "#quot;"; break;
-      case ':': out += "#58;"; break;
-      case '<': out += "#lt;"; break;
-      case '>': out += "#gt;"; break;
-      default: out.push_back(c);
+      case '\n':
+      case '\r':
+        out += ' ';
+        break;
+      case ';':
+        out += "#59;";
+        break;
+      case '#':
+        out += "#35;";
+        break;
+      case '"':
+        out += "#quot;";
+        break;
+      case ':':
+        out += "#58;";
+        break;
+      case '<':
+        out += "#lt;";
+        break;
+      case '>':
+        out += "#gt;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -114,7 +131,9 @@ std::string FlowToMermaid(const v1::GetFlowResponse& flow) {
   std::string participants;
   auto participant = [&](const std::string& service) -> const std::string& {
     auto [it, added] = alias.try_emplace(service, absl::StrCat("s", alias.size()));
-    if (added) absl::StrAppend(&participants, "  participant ", it->second, " as \"", MermaidText(service), "\"\n");
+    if (added)
+      absl::StrAppend(&participants, "  participant ", it->second, " as \"", MermaidText(service),
+                      "\"\n");
     return it->second;
   };
   std::string body;
@@ -127,15 +146,17 @@ std::string FlowToMermaid(const v1::GetFlowResponse& flow) {
     std::string label = m->id().substr(0, 8);
     if (!destinations.empty()) absl::StrAppend(&label, " to ", absl::StrJoin(destinations, ", "));
     if (m->handlers().empty()) {
-      absl::StrAppend(&body, "  Note right of ", from, ": ", MermaidText(label), " ", StateName(m->state()), "\n");
+      absl::StrAppend(&body, "  Note right of ", from, ": ", MermaidText(label), " ",
+                      StateName(m->state()), "\n");
       continue;
     }
     for (const std::string& handler : m->handlers()) {
       const std::string& to = participant(handler);
       std::string text = label;
-      if (m->has_send_to_receive()) absl::StrAppend(&text, " (", ShortDuration(ToDuration(m->send_to_receive())), ")");
-      absl::StrAppend(&body, "  ", from, m->state() == v1::MESSAGE_STATE_FAILED ? "-x" : "->>", to, ": ",
-                      MermaidText(text), "\n");
+      if (m->has_send_to_receive())
+        absl::StrAppend(&text, " (", ShortDuration(ToDuration(m->send_to_receive())), ")");
+      absl::StrAppend(&body, "  ", from, m->state() == v1::MESSAGE_STATE_FAILED ? "-x" : "->>", to,
+                      ": ", MermaidText(text), "\n");
       for (const v1::Event& e : m->events()) {
         if (e.service() != handler) continue;
         if (e.kind() == v1::EVENT_KIND_FAILED) {
@@ -187,7 +208,8 @@ std::string MessageToText(const v1::TrackedMessage& m, absl::TimeZone tz) {
   std::string out = absl::StrCat(Headline(m), "\n");
   if (!m.parent_id().empty()) absl::StrAppend(&out, "  parent ", m.parent_id(), "\n");
   absl::StrAppend(&out, "  root ", m.root_id(), "  depth ", m.depth(), "\n");
-  if (m.handlers_size() > 0) absl::StrAppend(&out, "  handled by ", absl::StrJoin(m.handlers(), ", "), "\n");
+  if (m.handlers_size() > 0)
+    absl::StrAppend(&out, "  handled by ", absl::StrJoin(m.handlers(), ", "), "\n");
   AppendEvents(m, tz, "    ", &out);
   if (!m.content().empty() || !m.content_type().empty()) {
     absl::StrAppend(&out, "  content (", m.content_type(), ", ", m.content().size(), " bytes)\n");

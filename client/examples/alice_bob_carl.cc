@@ -102,8 +102,8 @@ void Handle(Bot& bot, std::mt19937& rng) {
     } else {
       m->Log(utracker::kProcessed);
       if (m->depth() < 3 && unit(rng) < absl::GetFlag(FLAGS_reply_rate)) {
-        utracker::Message reply = m->PackChildJson(
-            absl::StrCat(R"({"reply_from":")", bot.name, R"(","posts":["hello"],"password":"hunter2"})"));
+        utracker::Message reply = m->PackChildJson(absl::StrCat(
+            R"({"reply_from":")", bot.name, R"(","posts":["hello"],"password":"hunter2"})"));
         Send(bot, reply, m->origin_service());
       }
     }
@@ -142,8 +142,8 @@ int main(int argc, char** argv) {
   Bot& alice = *bots.at("alice");
   const int n = absl::GetFlag(FLAGS_messages);
   for (int i = 0; n == 0 || i < n; ++i) {
-    utracker::Message m = alice.client->PackJson(
-        absl::StrCat(R"({"command":"list","target":"posts","page":)", i, R"(,"password":"hunter2"})"));
+    utracker::Message m = alice.client->PackJson(absl::StrCat(
+        R"({"command":"list","target":"posts","page":)", i, R"(,"password":"hunter2"})"));
     Send(alice, m, i % 2 == 0 ? "bob" : "carl");
     if (i < 3) std::cout << "seeded " << m.id() << "  (try: utracker flow " << m.id() << ")\n";
     absl::SleepFor(absl::GetFlag(FLAGS_interval));

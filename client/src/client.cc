@@ -30,9 +30,9 @@ DiagnosticSink StderrDiagnostics(const std::string& service) {
 absl::Status CheckConfig(Config& c) {
   if (c.service.empty()) return absl::InvalidArgumentError("Config.service is required");
   if (wire::SanitizeText(&c.service, wire::kMaxServiceBytes)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Config.service must be UTF-8 without NUL bytes, at most ", wire::kMaxServiceBytes,
-        " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("Config.service must be UTF-8 without NUL bytes, at most ",
+                     wire::kMaxServiceBytes, " bytes"));
   }
   if (c.instance.empty()) c.instance = HostName();
   wire::SanitizeText(&c.instance, wire::kMaxInstanceBytes);
@@ -53,10 +53,7 @@ std::shared_ptr<Client> default_client;  // guarded by default_mu
 
 }  // namespace
 
-namespace internal {
-
-
-}  // namespace internal
+namespace internal {}  // namespace internal
 
 absl::StatusOr<std::shared_ptr<Client>> Client::Create(Config config) {
   if (absl::Status st = CheckConfig(config); !st.ok()) return st;

@@ -107,7 +107,8 @@ void ClientCore::BuildEvent(client::internal::PendingEvent& p, v1::Event* e) {
   const int64_t micros = absl::ToUnixMicros(p.at);
   e->mutable_occurred_at()->set_seconds(micros / 1000000);
   e->mutable_occurred_at()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
-  if (!options.name.empty()) SetText(std::move(options.name), wire::kMaxNameBytes, e->mutable_name());
+  if (!options.name.empty())
+    SetText(std::move(options.name), wire::kMaxNameBytes, e->mutable_name());
   if (!options.destination.empty()) {
     SetText(std::move(options.destination), wire::kMaxDestinationBytes, e->mutable_destination());
   }

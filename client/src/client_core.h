@@ -30,8 +30,7 @@ class ClientCore {
 
   // Hands what was said to the streamer (the event itself is built by its worker, see
   // BuildEvent). Never blocks on I/O, never throws.
-  void Log(std::shared_ptr<const v1::Envelope> envelope, EventKind kind,
-           const LogOptions& options);
+  void Log(std::shared_ptr<const v1::Envelope> envelope, EventKind kind, const LogOptions& options);
 
   // The streamer's EventBuilder: lineage from the envelope, this service and instance, a
   // UUIDv7 event id for the time Log was called, text sanitised, payload filtered if asked.

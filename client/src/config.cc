@@ -1,10 +1,11 @@
+#include "utracker/config.h"
+
 #include <cstdlib>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "utracker/config.h"
 
 namespace utracker {
 

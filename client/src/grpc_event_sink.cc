@@ -29,12 +29,12 @@ absl::Status GrpcEventSink::Open(ResponseFn on_response, ClosedFn on_closed) {
     context_ = std::move(context);
   }
   auto* stream = stream_.get();
-  reader_ = std::thread([stream, on_response = std::move(on_response),
-                         on_closed = std::move(on_closed)] {
-    v1::LogEventsResponse response;
-    while (stream->Read(&response)) on_response(response);
-    on_closed();
-  });
+  reader_ =
+      std::thread([stream, on_response = std::move(on_response), on_closed = std::move(on_closed)] {
+        v1::LogEventsResponse response;
+        while (stream->Read(&response)) on_response(response);
+        on_closed();
+      });
   return absl::OkStatus();
 }
 

@@ -1,12 +1,12 @@
 #ifndef UTRACKER_CLIENT_SRC_GRPC_EVENT_SINK_H_
 #define UTRACKER_CLIENT_SRC_GRPC_EVENT_SINK_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
 
 #include "event_sink.h"
 #include "utracker/v1/tracker.grpc.pb.h"
@@ -27,8 +27,8 @@ class GrpcEventSink : public EventSink {
 
  private:
   std::unique_ptr<v1::Tracker::Stub> stub_;
-  std::mutex mu_;                                   // guards context_ for Cancel
-  std::unique_ptr<grpc::ClientContext> context_;   // of the open stream
+  std::mutex mu_;                                 // guards context_ for Cancel
+  std::unique_ptr<grpc::ClientContext> context_;  // of the open stream
   std::unique_ptr<grpc::ClientReaderWriter<v1::LogEventsRequest, v1::LogEventsResponse>> stream_;
   std::thread reader_;
 };

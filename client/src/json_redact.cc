@@ -206,10 +206,14 @@ void Redactor::SkipWhitespace() {
 
 bool Redactor::ScanScalar() {
   switch (Peek()) {
-    case '"': return ScanString(nullptr);
-    case 't': return ScanLiteral("true");
-    case 'f': return ScanLiteral("false");
-    case 'n': return ScanLiteral("null");
+    case '"':
+      return ScanString(nullptr);
+    case 't':
+      return ScanLiteral("true");
+    case 'f':
+      return ScanLiteral("false");
+    case 'n':
+      return ScanLiteral("null");
     default:
       if (Peek() == '-' || IsDigit(Peek())) return ScanNumber();
       return Fail("expected a JSON value");
@@ -292,14 +296,30 @@ bool Redactor::ScanEscape(bool decode) {
   if (AtEnd()) return Fail("unterminated string");
   char simple;
   switch (Peek()) {
-    case '"': simple = '"'; break;
-    case '\\': simple = '\\'; break;
-    case '/': simple = '/'; break;
-    case 'b': simple = '\b'; break;
-    case 'f': simple = '\f'; break;
-    case 'n': simple = '\n'; break;
-    case 'r': simple = '\r'; break;
-    case 't': simple = '\t'; break;
+    case '"':
+      simple = '"';
+      break;
+    case '\\':
+      simple = '\\';
+      break;
+    case '/':
+      simple = '/';
+      break;
+    case 'b':
+      simple = '\b';
+      break;
+    case 'f':
+      simple = '\f';
+      break;
+    case 'n':
+      simple = '\n';
+      break;
+    case 'r':
+      simple = '\r';
+      break;
+    case 't':
+      simple = '\t';
+      break;
     case 'u': {
       ++pos_;
       uint32_t unit;
@@ -326,7 +346,8 @@ bool Redactor::ScanEscape(bool decode) {
       if (decode) AppendUtf8(code_point, &key_buffer_);
       return true;
     }
-    default: return FailAt(escape_start, "invalid escape sequence");
+    default:
+      return FailAt(escape_start, "invalid escape sequence");
   }
   ++pos_;
   if (decode) key_buffer_.push_back(simple);

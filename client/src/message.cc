@@ -26,10 +26,10 @@ std::string ProtoContentType(const google::protobuf::Message& m) {
 
 // Checks an envelope read from outside: lineage rules as for events, text fields sane.
 absl::Status ValidateEnvelope(v1::Envelope& env) {
-  absl::Status st = wire::ValidateAndNormalizeLineage("id", env.mutable_id(),
-                                                      env.mutable_parent_id(),
-                                                      env.mutable_root_id(), env.depth());
-  if (!st.ok()) return absl::InvalidArgumentError(absl::StrCat("not a utracker envelope: ", st.message()));
+  absl::Status st = wire::ValidateAndNormalizeLineage(
+      "id", env.mutable_id(), env.mutable_parent_id(), env.mutable_root_id(), env.depth());
+  if (!st.ok())
+    return absl::InvalidArgumentError(absl::StrCat("not a utracker envelope: ", st.message()));
   return absl::OkStatus();
 }
 
@@ -79,15 +79,15 @@ absl::StatusOr<Message> Message::Unpack(absl::string_view serialized) {
     google::protobuf::util::JsonParseOptions options;
     options.ignore_unknown_fields = true;  // envelopes from newer clients still unpack
     parsed = google::protobuf::util::JsonStringToMessage(
-                 google::protobuf::StringPiece(serialized.data(), serialized.size()), &env, options).ok();
+                 google::protobuf::StringPiece(serialized.data(), serialized.size()), &env, options)
+                 .ok();
   }
   if (!parsed) {
     env.Clear();
     if (!env.ParseFromArray(serialized.data(), static_cast<int>(serialized.size()))) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("not a utracker envelope: neither envelope JSON nor binary protobuf (",
-                       serialized.size(), " bytes starting ",
-                       wire::QuoteForError(serialized.substr(0, 16), 16), ")"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "not a utracker envelope: neither envelope JSON nor binary protobuf (", serialized.size(),
+          " bytes starting ", wire::QuoteForError(serialized.substr(0, 16), 16), ")"));
     }
   }
   absl::Status st = ValidateEnvelope(env);
@@ -96,8 +96,7 @@ absl::StatusOr<Message> Message::Unpack(absl::string_view serialized) {
 }
 
 absl::StatusOr<Message> Message::FromHeaders(const std::map<std::string, std::string>& headers,
-                                             std::string content,
-                                             absl::string_view content_type) {
+                                             std::string content, absl::string_view content_type) {
   v1::Envelope env;
   auto get = [&](const char* key) -> std::string {
     auto it = headers.find(key);
@@ -121,8 +120,8 @@ absl::StatusOr<Message> Message::FromHeaders(const std::map<std::string, std::st
     absl::Time t;
     std::string err;
     if (!absl::ParseTime(absl::RFC3339_full, created, &t, &err)) {
-      return absl::InvalidArgumentError(absl::StrCat(kHeaderCreatedAt, " is not RFC 3339: ",
-                                                     wire::QuoteForError(created)));
+      return absl::InvalidArgumentError(
+          absl::StrCat(kHeaderCreatedAt, " is not RFC 3339: ", wire::QuoteForError(created)));
     }
     const int64_t micros = absl::ToUnixMicros(t);
     env.mutable_created_at()->set_seconds(micros / 1000000);
@@ -139,8 +138,8 @@ absl::Time Message::created_at() const { return FromTimestamp(envelope_->created
 
 absl::Status Message::ContentAs(google::protobuf::Message* out) const {
   if (!out->ParseFromString(envelope_->content())) {
-    return absl::InvalidArgumentError(absl::StrCat("content does not parse as ",
-                                                   out->GetDescriptor()->full_name()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("content does not parse as ", out->GetDescriptor()->full_name()));
   }
   return absl::OkStatus();
 }

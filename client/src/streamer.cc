@@ -28,8 +28,8 @@ bool Streamer::Enqueue(PendingEvent event) {
   ++stats_.logged;
   // Wake the worker only when it sleeps without a deadline or a batch just filled: a futex
   // wake costs more than the rest of Log, and a busy worker comes back by itself.
-  const bool notify = (worker_idle_ && buffer_.size() == 1) ||
-                      buffer_.size() == config_.max_batch_events;
+  const bool notify =
+      (worker_idle_ && buffer_.size() == 1) || buffer_.size() == config_.max_batch_events;
   lock.unlock();
   if (notify) wake_.notify_one();
   return true;
@@ -44,9 +44,9 @@ absl::Status Streamer::Flush(absl::Duration timeout) {
                                         [&] { return completed_ >= target; });
   --flushing_;
   if (done) return absl::OkStatus();
-  return absl::DeadlineExceededError(
-      absl::StrCat(target - completed_, " events not acked yet (", buffer_.size(),
-                   " buffered, ", unacked_events_, " sent and waiting for an ack)"));
+  return absl::DeadlineExceededError(absl::StrCat(target - completed_, " events not acked yet (",
+                                                  buffer_.size(), " buffered, ", unacked_events_,
+                                                  " sent and waiting for an ack)"));
 }
 
 void Streamer::Shutdown(absl::Duration timeout) {
@@ -136,8 +136,9 @@ void Streamer::Reconnect(std::unique_lock<std::mutex>& lock) {
     ++failed_connects_;  // reset by the next ack
     // Said once per outage, not once per attempt.
     if (!ended.ok() && failed_connects_ == 1 && config_.diagnostics) {
-      const std::string line = absl::StrCat("stream ended: ", ended.ToString(),
-                                           "; reconnecting with backoff, unacked events will be resent");
+      const std::string line =
+          absl::StrCat("stream ended: ", ended.ToString(),
+                       "; reconnecting with backoff, unacked events will be resent");
       lock.unlock();
       config_.diagnostics(line);
       lock.lock();
@@ -152,8 +153,8 @@ void Streamer::Reconnect(std::unique_lock<std::mutex>& lock) {
     }
   }
   lock.unlock();
-  const absl::Status opened = sink_->Open(
-      [this](const v1::LogEventsResponse& r) { OnResponse(r); }, [this] { OnClosed(); });
+  const absl::Status opened = sink_->Open([this](const v1::LogEventsResponse& r) { OnResponse(r); },
+                                          [this] { OnClosed(); });
   lock.lock();
   if (!opened.ok()) {
     ++failed_connects_;
@@ -260,8 +261,8 @@ void Streamer::ReportIfDue(std::unique_lock<std::mutex>& lock, bool force) {
   std::vector<std::string> lines;
   const uint64_t dropped = dropped_.load(std::memory_order_relaxed);
   if (dropped > dropped_reported_) {
-    lines.push_back(absl::StrCat("dropped ", dropped - dropped_reported_,
-                                 " events: the buffer of ", config_.max_buffered_events,
+    lines.push_back(absl::StrCat("dropped ", dropped - dropped_reported_, " events: the buffer of ",
+                                 config_.max_buffered_events,
                                  " was full (server slow or unreachable)"));
     dropped_reported_ = dropped;
   }

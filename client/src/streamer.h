@@ -83,24 +83,24 @@ class Streamer {
   const EventBuilder builder_;
 
   std::mutex mu_;
-  std::condition_variable wake_;     // worker: events, acks, stream closed, stop
-  std::condition_variable settled_;  // Flush: buffer and unacked empty
-  std::deque<PendingEvent> buffer_;  // guarded by mu_
-  bool worker_idle_ = false;         // guarded by mu_: waiting with no deadline
+  std::condition_variable wake_;       // worker: events, acks, stream closed, stop
+  std::condition_variable settled_;    // Flush: buffer and unacked empty
+  std::deque<PendingEvent> buffer_;    // guarded by mu_
+  bool worker_idle_ = false;           // guarded by mu_: waiting with no deadline
   std::map<uint64_t, Batch> unacked_;  // guarded by mu_; by seq
-  uint64_t completed_ = 0;           // guarded by mu_: events of acked batches
-  uint64_t unacked_events_ = 0;      // guarded by mu_
-  uint64_t next_seq_ = 1;            // guarded by mu_
-  bool connected_ = false;           // guarded by mu_
-  bool broken_ = false;              // guarded by mu_: the stream ended, reconnect
-  int flushing_ = 0;                 // guarded by mu_: Flush calls waiting; no batch delay
+  uint64_t completed_ = 0;             // guarded by mu_: events of acked batches
+  uint64_t unacked_events_ = 0;        // guarded by mu_
+  uint64_t next_seq_ = 1;              // guarded by mu_
+  bool connected_ = false;             // guarded by mu_
+  bool broken_ = false;                // guarded by mu_: the stream ended, reconnect
+  int flushing_ = 0;                   // guarded by mu_: Flush calls waiting; no batch delay
   absl::Time batch_deadline_ = absl::InfiniteFuture();  // guarded by mu_
-  bool stopping_ = false;            // guarded by mu_
-  bool shutdown_started_ = false;    // guarded by mu_
-  int failed_connects_ = 0;          // guarded by mu_
-  Stats stats_;                      // guarded by mu_ (but `dropped` lives in dropped_)
-  uint64_t dropped_reported_ = 0;    // guarded by mu_
-  uint64_t rejected_reported_ = 0;   // guarded by mu_
+  bool stopping_ = false;                               // guarded by mu_
+  bool shutdown_started_ = false;                       // guarded by mu_
+  int failed_connects_ = 0;                             // guarded by mu_
+  Stats stats_;                           // guarded by mu_ (but `dropped` lives in dropped_)
+  uint64_t dropped_reported_ = 0;         // guarded by mu_
+  uint64_t rejected_reported_ = 0;        // guarded by mu_
   absl::Time last_report_ = absl::Now();  // guarded by mu_
   std::atomic<uint64_t> dropped_{0};
   std::mt19937_64 rng_{std::random_device{}()};  // worker only

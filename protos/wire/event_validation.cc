@@ -34,8 +34,8 @@ absl::Status CheckUuid(absl::string_view field, std::string* value, bool require
     return required ? Invalid(field, "is required (a UUID, e.g. from UUIDv7)") : absl::OkStatus();
   }
   if (!ParseUuid(*value)) {
-    return Invalid(field, absl::StrCat("is not a UUID (want 8-4-4-4-12 hex digits): ",
-                                       QuoteForError(*value)));
+    return Invalid(
+        field, absl::StrCat("is not a UUID (want 8-4-4-4-12 hex digits): ", QuoteForError(*value)));
   }
   absl::AsciiStrToLower(value);
   return absl::OkStatus();
@@ -49,14 +49,13 @@ absl::Status CheckOccurredAt(v1::Event& e, absl::Time now) {
   }
   const absl::Time t = absl::FromUnixSeconds(ts->seconds()) + absl::Nanoseconds(ts->nanos());
   if (ts->seconds() < 0) {
-    return Invalid("occurred_at", absl::StrCat(absl::FormatTime(t, absl::UTCTimeZone()),
-                                               " is before 1970-01-01"));
+    return Invalid("occurred_at",
+                   absl::StrCat(absl::FormatTime(t, absl::UTCTimeZone()), " is before 1970-01-01"));
   }
   if (t > now + kMaxClockSkew) {
-    return Invalid("occurred_at",
-                   absl::StrCat(absl::FormatTime(t, absl::UTCTimeZone()),
-                                " is more than 24h ahead of the server clock (",
-                                absl::FormatTime(now, absl::UTCTimeZone()), ")"));
+    return Invalid("occurred_at", absl::StrCat(absl::FormatTime(t, absl::UTCTimeZone()),
+                                               " is more than 24h ahead of the server clock (",
+                                               absl::FormatTime(now, absl::UTCTimeZone()), ")"));
   }
   ts->set_nanos(ts->nanos() / 1000 * 1000);
   return absl::OkStatus();
@@ -72,8 +71,8 @@ absl::Status ValidateAndNormalizeLineage(absl::string_view id_field, std::string
   UTRACKER_RETURN_IF_ERROR(CheckUuid("root_id", root_id, false));
   if (parent_id->empty()) {
     if (!root_id->empty() && *root_id != *id) {
-      return Invalid("root_id", absl::StrCat("must be empty or equal ", id_field,
-                                             " when parent_id is empty"));
+      return Invalid("root_id",
+                     absl::StrCat("must be empty or equal ", id_field, " when parent_id is empty"));
     }
     if (depth != 0) return Invalid("depth", "must be 0 for a root message (no parent_id)");
     *root_id = *id;
@@ -97,7 +96,8 @@ absl::Status ValidateAndNormalizeEvent(v1::Event& e, absl::Time now) {
       "message_id", e.mutable_message_id(), e.mutable_parent_id(), e.mutable_root_id(), e.depth()));
   if (e.kind() == v1::EVENT_KIND_UNSPECIFIED || !v1::EventKind_IsValid(e.kind())) {
     return Invalid("kind", absl::StrCat("must be one of SENT, RECEIVED, PROCESSED, FAILED, NOTE, "
-                                        "REPLAYED (got ", static_cast<int>(e.kind()), ")"));
+                                        "REPLAYED (got ",
+                                        static_cast<int>(e.kind()), ")"));
   }
   UTRACKER_RETURN_IF_ERROR(CheckOccurredAt(e, now));
   UTRACKER_RETURN_IF_ERROR(CheckText("service", e.service(), kMaxServiceBytes, true));
@@ -119,8 +119,8 @@ absl::Status ValidateAndNormalizeEvent(v1::Event& e, absl::Time now) {
   }
   for (const auto& [key, value] : e.attributes()) {
     UTRACKER_RETURN_IF_ERROR(CheckText("attributes key", key, kMaxAttributeKeyBytes, true));
-    UTRACKER_RETURN_IF_ERROR(CheckText(absl::StrCat("attributes[", QuoteForError(key), "]"),
-                                       value, kMaxAttributeValueBytes, false));
+    UTRACKER_RETURN_IF_ERROR(CheckText(absl::StrCat("attributes[", QuoteForError(key), "]"), value,
+                                       kMaxAttributeValueBytes, false));
   }
   return absl::OkStatus();
 }

@@ -71,9 +71,7 @@ bool SanitizeText(std::string* text, size_t max_bytes) {
   return true;
 }
 
-bool ContainsNul(absl::string_view text) {
-  return text.find('\0') != absl::string_view::npos;
-}
+bool ContainsNul(absl::string_view text) { return text.find('\0') != absl::string_view::npos; }
 
 std::string QuoteForError(absl::string_view text, size_t max_chars) {
   std::string out = "\"";

@@ -1,14 +1,14 @@
 #ifndef UTRACKER_SERVER_APP_SERVER_APP_H_
 #define UTRACKER_SERVER_APP_SERVER_APP_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -79,8 +79,8 @@ class ServerApp {
 
   std::mutex health_mu_;
   std::condition_variable health_wake_;
-  bool stopping_ = false;       // guarded by health_mu_
-  int serving_ = -1;            // guarded by health_mu_: -1 unknown, 0 no, 1 yes
+  bool stopping_ = false;  // guarded by health_mu_
+  int serving_ = -1;       // guarded by health_mu_: -1 unknown, 0 no, 1 yes
   std::thread health_thread_;
 };
 

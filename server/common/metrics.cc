@@ -112,7 +112,8 @@ std::string MetricsRegistry::Render() const {
       uint64_t cumulative = 0;
       for (size_t i = 0; i < h.bounds_.size(); ++i) {
         cumulative += h.counts_[i];
-        absl::StrAppend(&out, e->name, "_bucket{le=\"", Num(h.bounds_[i]), "\"} ", cumulative, "\n");
+        absl::StrAppend(&out, e->name, "_bucket{le=\"", Num(h.bounds_[i]), "\"} ", cumulative,
+                        "\n");
       }
       cumulative += h.counts_.back();
       absl::StrAppend(&out, e->name, "_bucket{le=\"+Inf\"} ", cumulative, "\n", e->name, "_sum ",
@@ -136,8 +137,8 @@ IngestMetrics::IngestMetrics(MetricsRegistry* r)
       commit_seconds(r->AddHistogram(
           "utracker_commit_seconds", "Time to store one ingest transaction (COPY to COMMIT).",
           {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})),
-      queue_events(r->AddGauge("utracker_ingest_queue_events",
-                               "Validated events waiting for a writer.")),
+      queue_events(
+          r->AddGauge("utracker_ingest_queue_events", "Validated events waiting for a writer.")),
       inflight_bytes(r->AddGauge("utracker_ingest_inflight_bytes",
                                  "Bytes of requests read and not yet acked (bounded).")),
       streams(r->AddGauge("utracker_logevents_streams", "Open LogEvents streams.")),

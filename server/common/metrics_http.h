@@ -20,7 +20,7 @@ class MetricsHttpServer {
  public:
   // `listen` is host:port (port 0 picks one). Returns the bound port.
   static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Start(const std::string& listen,
-                                                                 const MetricsRegistry* registry);
+                                                                  const MetricsRegistry* registry);
   ~MetricsHttpServer();
   int port() const { return port_; }
 

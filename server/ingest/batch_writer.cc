@@ -33,7 +33,8 @@ void BatchWriter::Submit(PendingBatch batch) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stopping_) {
       queued_events_ += batch.events.size();
-      if (options_.metrics) options_.metrics->queue_events->Set(static_cast<int64_t>(queued_events_));
+      if (options_.metrics)
+        options_.metrics->queue_events->Set(static_cast<int64_t>(queued_events_));
       queue_.push_back(std::move(batch));
       wake_.notify_one();
       return;
@@ -71,15 +72,15 @@ void BatchWriter::Run(storage::EventStore* sink) {
       if (queue_.empty()) return;  // stopping, and everything queued was stored
       // Coalesce: one transaction per pass amortises the commit (an fsync) over batches.
       size_t events = 0;
-      while (!queue_.empty() &&
-             (taken.empty() ||
-              events + queue_.front().events.size() <= options_.max_events_per_commit)) {
+      while (!queue_.empty() && (taken.empty() || events + queue_.front().events.size() <=
+                                                      options_.max_events_per_commit)) {
         events += queue_.front().events.size();
         taken.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
       queued_events_ -= events;
-      if (options_.metrics) options_.metrics->queue_events->Set(static_cast<int64_t>(queued_events_));
+      if (options_.metrics)
+        options_.metrics->queue_events->Set(static_cast<int64_t>(queued_events_));
       ++busy_;
       holding = true;
     }
@@ -101,7 +102,8 @@ void BatchWriter::StoreAndReport(storage::EventStore* sink, std::vector<PendingB
       m->commit_seconds->Observe(absl::ToDoubleSeconds(absl::Now() - start));
       m->batch_events->Observe(static_cast<double>(events.size()));
       m->events_deduplicated->Add(result->duplicates);
-      if (!result->rejected.empty()) m->events_rejected->Get("storage")->Add(result->rejected.size());
+      if (!result->rejected.empty())
+        m->events_rejected->Get("storage")->Add(result->rejected.size());
     }
   }
   if (on_store_health_) {

@@ -9,7 +9,6 @@
 #include <mutex>
 #include <thread>
 #include <vector>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "common/metrics.h"

@@ -1,12 +1,12 @@
 #ifndef UTRACKER_SERVER_INGEST_TRACKER_SERVICE_H_
 #define UTRACKER_SERVER_INGEST_TRACKER_SERVICE_H_
 
-#include <condition_variable>
 #include <atomic>
+#include <condition_variable>
 #include <functional>
-#include <vector>
 #include <mutex>
 #include <unordered_set>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "common/metrics.h"
@@ -73,7 +73,7 @@ class TrackerService final : public v1::Tracker::CallbackService {
   BatchWriter* const writer_;
   const Options options_;
   std::atomic<size_t> inflight_bytes_{0};
-  std::vector<LogEventsReactor*> parked_;        // guarded by mu_
+  std::vector<LogEventsReactor*> parked_;  // guarded by mu_
   std::mutex mu_;
   std::condition_variable none_active_;
   std::unordered_set<LogEventsReactor*> active_;  // guarded by mu_

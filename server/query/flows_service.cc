@@ -75,12 +75,13 @@ int64_t Micros(const google::protobuf::Timestamp& ts) {
 absl::StatusOr<storage::MessageQuery> MessageQueryArgument(const v1::ListMessagesRequest& r) {
   storage::MessageQuery q;
   if (r.page_size() > FlowsService::kMaxPageSize) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("page_size ", r.page_size(), " is above the limit ", FlowsService::kMaxPageSize));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "page_size ", r.page_size(), " is above the limit ", FlowsService::kMaxPageSize));
   }
   q.limit = r.page_size() == 0 ? FlowsService::kDefaultPageSize : r.page_size();
   if (!v1::EventKind_IsValid(r.kind())) return absl::InvalidArgumentError("kind: unknown value");
-  if (!v1::MessageState_IsValid(r.state())) return absl::InvalidArgumentError("state: unknown value");
+  if (!v1::MessageState_IsValid(r.state()))
+    return absl::InvalidArgumentError("state: unknown value");
   if (r.state() == v1::MESSAGE_STATE_STUCK) {
     return absl::InvalidArgumentError("state: STUCK is not derived by this server version yet");
   }
@@ -164,44 +165,43 @@ grpc::ServerUnaryReactor* FlowsService::ListMessages(grpc::CallbackServerContext
     reactor->Finish(ToGrpcStatus(query.status()));
     return reactor;
   }
-  return RunQuery(context, executor_,
-                  [this, q = *std::move(query), state = request->state(),
-                   response]() mutable -> absl::Status {
-                    const size_t page = q.limit;
-                    // Without a state filter one round trip does; with one, candidates are
-                    // fetched in larger rounds and filtered here (state is derived in C++,
-                    // the one definition), up to a bounded number of candidates per call.
-                    const bool filtered = state != v1::MESSAGE_STATE_UNSPECIFIED;
-                    q.limit = filtered ? std::max<size_t>(page * 4, 200) : page + 1;
-                    size_t scanned = 0;
-                    const size_t max_scan = filtered ? page * 40 + 2000 : page + 1;
-                    std::optional<std::pair<int64_t, std::string>> cursor;
-                    bool more = false;
-                    while (response->messages_size() < static_cast<int>(page)) {
-                      absl::StatusOr<std::vector<v1::TrackedMessage>> batch =
-                          store_->ListMessages(q);
-                      if (!batch.ok()) return batch.status();
-                      more = batch->size() == q.limit;
-                      for (v1::TrackedMessage& m : *batch) {
-                        if (response->messages_size() == static_cast<int>(page)) {
-                          more = true;
-                          break;
-                        }
-                        ++scanned;
-                        cursor = std::make_pair(Micros(m.first_seen_at()), m.id());
-                        DeriveMessageFacts(m);
-                        if (filtered && m.state() != state) continue;
-                        m.clear_events();
-                        *response->add_messages() = std::move(m);
-                      }
-                      if (!more || scanned >= max_scan) break;
-                      q.after = cursor;
-                    }
-                    if (more && cursor) {
-                      response->set_next_page_token(EncodePageToken(cursor->first, cursor->second));
-                    }
-                    return absl::OkStatus();
-                  });
+  return RunQuery(
+      context, executor_,
+      [this, q = *std::move(query), state = request->state(), response]() mutable -> absl::Status {
+        const size_t page = q.limit;
+        // Without a state filter one round trip does; with one, candidates are
+        // fetched in larger rounds and filtered here (state is derived in C++,
+        // the one definition), up to a bounded number of candidates per call.
+        const bool filtered = state != v1::MESSAGE_STATE_UNSPECIFIED;
+        q.limit = filtered ? std::max<size_t>(page * 4, 200) : page + 1;
+        size_t scanned = 0;
+        const size_t max_scan = filtered ? page * 40 + 2000 : page + 1;
+        std::optional<std::pair<int64_t, std::string>> cursor;
+        bool more = false;
+        while (response->messages_size() < static_cast<int>(page)) {
+          absl::StatusOr<std::vector<v1::TrackedMessage>> batch = store_->ListMessages(q);
+          if (!batch.ok()) return batch.status();
+          more = batch->size() == q.limit;
+          for (v1::TrackedMessage& m : *batch) {
+            if (response->messages_size() == static_cast<int>(page)) {
+              more = true;
+              break;
+            }
+            ++scanned;
+            cursor = std::make_pair(Micros(m.first_seen_at()), m.id());
+            DeriveMessageFacts(m);
+            if (filtered && m.state() != state) continue;
+            m.clear_events();
+            *response->add_messages() = std::move(m);
+          }
+          if (!more || scanned >= max_scan) break;
+          q.after = cursor;
+        }
+        if (more && cursor) {
+          response->set_next_page_token(EncodePageToken(cursor->first, cursor->second));
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* FlowsService::ListServices(grpc::CallbackServerContext* context,

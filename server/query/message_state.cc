@@ -48,10 +48,17 @@ v1::MessageState DeriveState(absl::Span<const EventFact> events, const std::stri
   for (const EventFact& e : events) {
     if (replayed && e.at < *replayed) continue;
     switch (e.kind) {
-      case v1::EVENT_KIND_PROCESSED: KeepLatest(processed, e.at); break;
-      case v1::EVENT_KIND_FAILED: KeepLatest(failed, e.at); break;
-      case v1::EVENT_KIND_RECEIVED: received = true; break;
-      case v1::EVENT_KIND_REPLAYED: break;  // a replay is done by the system, not a handler
+      case v1::EVENT_KIND_PROCESSED:
+        KeepLatest(processed, e.at);
+        break;
+      case v1::EVENT_KIND_FAILED:
+        KeepLatest(failed, e.at);
+        break;
+      case v1::EVENT_KIND_RECEIVED:
+        received = true;
+        break;
+      case v1::EVENT_KIND_REPLAYED:
+        break;  // a replay is done by the system, not a handler
       default:
         if (e.service != author) received = true;
     }

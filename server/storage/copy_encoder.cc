@@ -16,11 +16,21 @@ void AppendJsonString(std::string* out, absl::string_view s) {
   for (char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           absl::StrAppendFormat(out, "\\u%04x", c);
@@ -52,13 +62,20 @@ void PutAttributes(const v1::Event& event, BinaryCopyWriter* out) {
 
 absl::string_view EventKindLabel(v1::EventKind kind) {
   switch (kind) {
-    case v1::EVENT_KIND_SENT: return "sent";
-    case v1::EVENT_KIND_RECEIVED: return "received";
-    case v1::EVENT_KIND_PROCESSED: return "processed";
-    case v1::EVENT_KIND_FAILED: return "failed";
-    case v1::EVENT_KIND_NOTE: return "note";
-    case v1::EVENT_KIND_REPLAYED: return "replayed";
-    default: return "";
+    case v1::EVENT_KIND_SENT:
+      return "sent";
+    case v1::EVENT_KIND_RECEIVED:
+      return "received";
+    case v1::EVENT_KIND_PROCESSED:
+      return "processed";
+    case v1::EVENT_KIND_FAILED:
+      return "failed";
+    case v1::EVENT_KIND_NOTE:
+      return "note";
+    case v1::EVENT_KIND_REPLAYED:
+      return "replayed";
+    default:
+      return "";
   }
 }
 

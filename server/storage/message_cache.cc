@@ -39,7 +39,8 @@ void MessageCache::Remember(const MessageRow& row) {
   merged.first_seen_at = row.first_seen_at;
   merged.has_content = row.content != nullptr;
   if (const Known* k = Find(*id)) {
-    if (Rank(k->declared, k->sent, k->origin_at) < Rank(merged.declared, merged.sent, merged.origin_at)) {
+    if (Rank(k->declared, k->sent, k->origin_at) <
+        Rank(merged.declared, merged.sent, merged.origin_at)) {
       merged.declared = k->declared;
       merged.sent = k->sent;
       merged.origin_at = k->origin_at;

@@ -15,10 +15,10 @@ namespace utracker::server::storage {
 struct MessageRow {
   const v1::Event* first = nullptr;  // lineage comes from here (every event carries it)
   std::string origin_service;
-  bool origin_declared = false;  // an event named the author (Event.origin_service)
-  bool origin_sent = false;      // else: the author logged SENT
-  int64_t origin_at = 0;         // PostgreSQL micros of the event that decided the origin
-  int64_t first_seen_at = 0;     // earliest occurred_at
+  bool origin_declared = false;        // an event named the author (Event.origin_service)
+  bool origin_sent = false;            // else: the author logged SENT
+  int64_t origin_at = 0;               // PostgreSQL micros of the event that decided the origin
+  int64_t first_seen_at = 0;           // earliest occurred_at
   const v1::Event* content = nullptr;  // the earliest event carrying content, if any
 };
 

@@ -1,8 +1,7 @@
 #include "storage/migrations.h"
 
-#include <set>
-
 #include <pqxx/pqxx>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "storage/pg_errors.h"

@@ -1,7 +1,6 @@
 #include "storage/pg_errors.h"
 
 #include <exception>
-
 #include <pqxx/pqxx>
 
 #include "absl/strings/match.h"

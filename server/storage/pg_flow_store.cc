@@ -1,13 +1,13 @@
 #include "storage/pg_flow_store.h"
 
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
 #include <mutex>
+#include <pqxx/pqxx>
 #include <unordered_map>
 #include <utility>
 #include <vector>
-
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
-#include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
 #include "storage/copy_encoder.h"
@@ -147,11 +147,10 @@ absl::StatusOr<v1::TrackedMessage> PgFlowStore::GetMessage(const std::string& me
         return absl::NotFoundError(absl::StrCat("no events stored for message ", message_id));
       }
       ReadMessage(rows[0], &message);
-      for (const auto& row : tx.exec_params(
-               absl::StrCat("SELECT ", kEventSelect,
-                            " FROM events WHERE message_id = $1::uuid"
-                            " ORDER BY occurred_at, event_id"),
-               message_id)) {
+      for (const auto& row : tx.exec_params(absl::StrCat("SELECT ", kEventSelect,
+                                                         " FROM events WHERE message_id = $1::uuid"
+                                                         " ORDER BY occurred_at, event_id"),
+                                            message_id)) {
         ReadEvent(row, message.add_events());
       }
       tx.commit();
@@ -163,8 +162,8 @@ absl::StatusOr<v1::TrackedMessage> PgFlowStore::GetMessage(const std::string& me
   }
 }
 
-absl::StatusOr<StoredFlow> PgFlowStore::GetFlow(const std::string& message_id,
-                                                bool include_content, size_t max_messages) {
+absl::StatusOr<StoredFlow> PgFlowStore::GetFlow(const std::string& message_id, bool include_content,
+                                                size_t max_messages) {
   try {
     auto conn = pool_->Borrow();
     StoredFlow flow;
@@ -177,11 +176,11 @@ absl::StatusOr<StoredFlow> PgFlowStore::GetFlow(const std::string& message_id,
         return absl::NotFoundError(absl::StrCat("no events stored for message ", message_id));
       }
       flow.root_id = root[0][0].as<std::string>();
-      pqxx::result rows = tx.exec_params(
-          absl::StrCat("SELECT ", kMessageColumns,
-                       " FROM messages WHERE root_id = $1::uuid"
-                       " ORDER BY depth, first_seen_at, id LIMIT $3"),
-          flow.root_id, include_content, static_cast<int64_t>(max_messages) + 1);
+      pqxx::result rows =
+          tx.exec_params(absl::StrCat("SELECT ", kMessageColumns,
+                                      " FROM messages WHERE root_id = $1::uuid"
+                                      " ORDER BY depth, first_seen_at, id LIMIT $3"),
+                         flow.root_id, include_content, static_cast<int64_t>(max_messages) + 1);
       std::unordered_map<std::string, size_t> index;
       for (const auto& row : rows) {
         if (flow.messages.size() == max_messages) {
@@ -192,11 +191,10 @@ absl::StatusOr<StoredFlow> PgFlowStore::GetFlow(const std::string& message_id,
         ReadMessage(row, &flow.messages.back());
         index.emplace(flow.messages.back().id(), flow.messages.size() - 1);
       }
-      for (const auto& row :
-           tx.exec_params(absl::StrCat("SELECT ", kEventSelect,
-                                       " FROM events WHERE root_id = $1::uuid"
-                                       " ORDER BY occurred_at, event_id"),
-                          flow.root_id)) {
+      for (const auto& row : tx.exec_params(absl::StrCat("SELECT ", kEventSelect,
+                                                         " FROM events WHERE root_id = $1::uuid"
+                                                         " ORDER BY occurred_at, event_id"),
+                                            flow.root_id)) {
         auto it = index.find(row[1].as<std::string>());
         if (it != index.end()) ReadEvent(row, flow.messages[it->second].add_events());
       }
@@ -209,8 +207,7 @@ absl::StatusOr<StoredFlow> PgFlowStore::GetFlow(const std::string& message_id,
   }
 }
 
-absl::StatusOr<std::vector<v1::TrackedMessage>> PgFlowStore::ListMessages(
-    const MessageQuery& q) {
+absl::StatusOr<std::vector<v1::TrackedMessage>> PgFlowStore::ListMessages(const MessageQuery& q) {
   try {
     auto conn = pool_->Borrow();
     std::vector<v1::TrackedMessage> out;
@@ -227,9 +224,12 @@ absl::StatusOr<std::vector<v1::TrackedMessage>> PgFlowStore::ListMessages(
       // Times travel as Unix microseconds and are rebuilt with integer arithmetic (exact).
       pqxx::result rows = tx.exec_params(
           absl::StrCat(
-              "SELECT ", kMessageColumns, " FROM messages m WHERE"
-              " ($3::int8 IS NULL OR m.first_seen_at >= timestamptz 'epoch' + $3::int8 * interval '1 microsecond')"
-              " AND ($4::int8 IS NULL OR m.first_seen_at < timestamptz 'epoch' + $4::int8 * interval '1 microsecond')"
+              "SELECT ", kMessageColumns,
+              " FROM messages m WHERE"
+              " ($3::int8 IS NULL OR m.first_seen_at >= timestamptz 'epoch' + $3::int8 * interval "
+              "'1 microsecond')"
+              " AND ($4::int8 IS NULL OR m.first_seen_at < timestamptz 'epoch' + $4::int8 * "
+              "interval '1 microsecond')"
               " AND ($5::int8 IS NULL OR (m.first_seen_at, m.id) <"
               "      (timestamptz 'epoch' + $5::int8 * interval '1 microsecond', $6::uuid))"
               " AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM events e"
@@ -251,10 +251,11 @@ absl::StatusOr<std::vector<v1::TrackedMessage>> PgFlowStore::ListMessages(
       }
       ids += "}";
       if (!out.empty()) {
-        for (const auto& row : tx.exec_params(absl::StrCat("SELECT ", kEventSelect,
-                                                           " FROM events WHERE message_id = ANY($1::uuid[])"
-                                                           " ORDER BY occurred_at, event_id"),
-                                              ids)) {
+        for (const auto& row :
+             tx.exec_params(absl::StrCat("SELECT ", kEventSelect,
+                                         " FROM events WHERE message_id = ANY($1::uuid[])"
+                                         " ORDER BY occurred_at, event_id"),
+                            ids)) {
           auto it = index.find(row[1].as<std::string>());
           if (it != index.end()) ReadEvent(row, out[it->second].add_events());
         }
@@ -274,17 +275,18 @@ absl::StatusOr<std::vector<v1::ServiceInfo>> PgFlowStore::ListServices() {
     std::vector<v1::ServiceInfo> out;
     {
       ReadTx tx{*conn, "list_services"};
-      for (const auto& row : tx.exec(
-               "SELECT service, (extract(epoch FROM min(first_seen_at)) * 1000000)::int8,"
-               " (extract(epoch FROM max(last_seen_at)) * 1000000)::int8,"
-               " json_agg(instance ORDER BY instance)::text"
-               " FROM services GROUP BY service ORDER BY service")) {
+      for (const auto& row :
+           tx.exec("SELECT service, (extract(epoch FROM min(first_seen_at)) * 1000000)::int8,"
+                   " (extract(epoch FROM max(last_seen_at)) * 1000000)::int8,"
+                   " json_agg(instance ORDER BY instance)::text"
+                   " FROM services GROUP BY service ORDER BY service")) {
         v1::ServiceInfo s;
         s.set_name(row[0].as<std::string>());
         SetMicros(row[1].as<int64_t>(), s.mutable_first_seen_at());
         SetMicros(row[2].as<int64_t>(), s.mutable_last_seen_at());
         google::protobuf::ListValue instances;  // a JSON array of strings, made by us
-        if (google::protobuf::util::JsonStringToMessage(row[3].as<std::string>(), &instances).ok()) {
+        if (google::protobuf::util::JsonStringToMessage(row[3].as<std::string>(), &instances)
+                .ok()) {
           for (const auto& v : instances.values()) {
             if (!v.string_value().empty()) s.add_instances(v.string_value());
           }

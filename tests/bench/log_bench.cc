@@ -6,8 +6,8 @@
 //   build/release/tests/bench/log_bench            (prints medians and the ratio last)
 #include <benchmark/benchmark.h>
 
-#include <iostream>
 #include <algorithm>
+#include <iostream>
 #include <map>
 
 #include "client_core.h"
@@ -119,12 +119,15 @@ int main(int argc, char** argv) {
   double log1 = 0, log2 = 0, base = 0;
   const double dropped = reporter.dropped;
   for (const auto& [name, ns] : reporter.medians) {
-    if (name.rfind("BM_Log", 0) == 0 && name.find("threads:2") != std::string::npos) log2 = ns;
-    else if (name.rfind("BM_Log", 0) == 0) log1 = ns;
-    else if (name.rfind("BM_BuildEventOnly", 0) == 0) base = ns;
+    if (name.rfind("BM_Log", 0) == 0 && name.find("threads:2") != std::string::npos)
+      log2 = ns;
+    else if (name.rfind("BM_Log", 0) == 0)
+      log1 = ns;
+    else if (name.rfind("BM_BuildEventOnly", 0) == 0)
+      base = ns;
   }
-  std::cout << "dropped=" << dropped << " log_median_ns=" << log1 << " log_2threads_median_ns=" << log2
-            << " build_event_baseline_ns=" << base
+  std::cout << "dropped=" << dropped << " log_median_ns=" << log1
+            << " log_2threads_median_ns=" << log2 << " build_event_baseline_ns=" << base
             << " log/baseline=" << (base > 0 ? log1 / base : 0) << " target_ns=1000\n";
   return 0;
 }

@@ -1,9 +1,8 @@
 // The client library and CLI against the built server and a real PostgreSQL.
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -85,12 +84,17 @@ TEST(ClientE2E, CliLogsEventsAndShowsTheFlow) {
   ASSERT_EQ(rc, 0);
   const std::string root(absl::StripTrailingAsciiWhitespace(out));
   ASSERT_EQ(root.size(), 36u) << out;
-  EXPECT_EQ(Cli({"log", addr, "--service", "bob", "--kind", "received", "--message", root}).first, 0);
+  EXPECT_EQ(Cli({"log", addr, "--service", "bob", "--kind", "received", "--message", root}).first,
+            0);
   const std::string child = "0190a1a0-0000-7000-8000-0000000000cc";
   EXPECT_EQ(Cli({"log", addr, "--service", "bob", "--kind", "sent", "--message", child, "--parent",
-                 root, "--root", root, "--destination", "carl"}).first, 0);
+                 root, "--root", root, "--destination", "carl"})
+                .first,
+            0);
   EXPECT_EQ(Cli({"log", addr, "--service", "carl", "--kind", "failed", "--message", child,
-                 "--parent", root, "--root", root, "--error", "db down"}).first, 0);
+                 "--parent", root, "--root", root, "--error", "db down"})
+                .first,
+            0);
 
   auto [frc, flow] = Cli({"flow", addr, child});
   ASSERT_EQ(frc, 0);
@@ -106,7 +110,8 @@ TEST(ClientE2E, CliLogsEventsAndShowsTheFlow) {
   auto [mrc, msg] = Cli({"message", addr, root});
   EXPECT_EQ(mrc, 0);
   EXPECT_TRUE(absl::StrContains(msg, "handled by bob")) << msg;
-  EXPECT_EQ(db.Scalar("SELECT attributes->>'order' FROM events WHERE name = 'sending_content'"), "42");
+  EXPECT_EQ(db.Scalar("SELECT attributes->>'order' FROM events WHERE name = 'sending_content'"),
+            "42");
 
   auto [mmrc, mermaid] = Cli({"flow", addr, root, "--format", "mermaid"});
   EXPECT_EQ(mmrc, 0);
@@ -128,10 +133,15 @@ TEST(ClientE2E, CliLogsEventsAndShowsTheFlow) {
   EXPECT_EQ(Cli({"message", addr, "0190a1a0-0000-7000-8000-00000000ffff"}).first, 1);  // not found
   EXPECT_EQ(Cli({"message", addr, "nope"}).first, 2);
   EXPECT_EQ(Cli({"log", addr, "--service", "x", "--kind", "bogus"}).first, 2);
-  EXPECT_EQ(Cli({"log", addr, "--service", "x", "--kind", "sent", "--message", root, "--depth", "3"}).first, 2)
+  EXPECT_EQ(
+      Cli({"log", addr, "--service", "x", "--kind", "sent", "--message", root, "--depth", "3"})
+          .first,
+      2)
       << "a root at depth 3 is refused before sending";
   EXPECT_EQ(Cli({"flow", "--server=127.0.0.1:1", "--timeout=1s", root}).first, 3);
-  EXPECT_EQ(Cli({"log", "--server=127.0.0.1:1", "--timeout=1s", "--service", "x", "--kind", "note"}).first, 3);
+  EXPECT_EQ(Cli({"log", "--server=127.0.0.1:1", "--timeout=1s", "--service", "x", "--kind", "note"})
+                .first,
+            3);
   auto [hrc, help] = Cli({"flow", "--help"});
   EXPECT_EQ(hrc, 0);
   EXPECT_TRUE(absl::StrContains(help, "usage: utracker flow"));

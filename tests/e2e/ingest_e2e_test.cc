@@ -1,16 +1,15 @@
 // The ingest path end to end: the built server, a real PostgreSQL (behind a TCP proxy where
 // the test cuts the line), the client library and raw gRPC clients.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <cstdio>
 #include <fstream>
 #include <thread>
 
-#include <grpcpp/grpcpp.h>
-#include <gtest/gtest.h>
-
-#include "absl/strings/match.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "support/event_factory.h"
@@ -30,7 +29,8 @@ using testing::ChildProcess;
 using testing::ServerArgs;
 
 std::shared_ptr<grpc::Channel> Channel(int port) {
-  return grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
+  return grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                             grpc::InsecureChannelCredentials());
 }
 
 grpc::health::v1::HealthCheckResponse::ServingStatus Health(int port) {
@@ -97,14 +97,16 @@ TEST(IngestE2E, PostgresGoneThenBackEverythingStoredExactlyOnce) {
   LogMany(**client, 3000);
   EXPECT_EQ((*client)->Flush(absl::Seconds(2)).code(), absl::StatusCode::kDeadlineExceeded)
       << "nothing may be acked while PostgreSQL is unreachable";
-  EXPECT_TRUE(Eventually([&] { return Health(port) == grpc::health::v1::HealthCheckResponse::NOT_SERVING; },
-                         absl::Seconds(15)));
+  EXPECT_TRUE(
+      Eventually([&] { return Health(port) == grpc::health::v1::HealthCheckResponse::NOT_SERVING; },
+                 absl::Seconds(15)));
   EXPECT_EQ((*client)->stats().acked, 3000u);
 
   proxy.Restore();  // back
   ASSERT_TRUE((*client)->Flush(absl::Seconds(60)).ok());
-  EXPECT_TRUE(Eventually([&] { return Health(port) == grpc::health::v1::HealthCheckResponse::SERVING; },
-                         absl::Seconds(15)));
+  EXPECT_TRUE(
+      Eventually([&] { return Health(port) == grpc::health::v1::HealthCheckResponse::SERVING; },
+                 absl::Seconds(15)));
   EXPECT_EQ((*client)->stats().acked, 6000u);
   EXPECT_EQ(db.Scalar("SELECT count(*) FROM events"), "6000");
   EXPECT_EQ(db.Scalar("SELECT count(DISTINCT event_id) FROM events"), "6000");
@@ -126,7 +128,8 @@ TEST(IngestE2E, TenThousandEventsWithFourPoisonedOnes) {
   }
   req.mutable_events(1234)->set_name(std::string("nul\0byte", 8));
   req.mutable_events(2345)->set_message_id("0190a1a0-zzzz-7000-8000-0000000000aa");
-  req.mutable_events(3456)->mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(absl::Now()) + 86400 * 365);
+  req.mutable_events(3456)->mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(absl::Now()) +
+                                                               86400 * 365);
   req.mutable_events(4567)->set_destination(std::string(wire::kMaxDestinationBytes + 1, 'd'));
   grpc::ClientContext ctx;
   auto stream = v1::Tracker::NewStub(Channel(port))->LogEvents(&ctx);
@@ -138,11 +141,14 @@ TEST(IngestE2E, TenThousandEventsWithFourPoisonedOnes) {
   EXPECT_EQ(resp.rejected(0).index(), 1234u);
   EXPECT_TRUE(absl::StrContains(resp.rejected(0).reason(), "NUL")) << resp.rejected(0).reason();
   EXPECT_EQ(resp.rejected(1).index(), 2345u);
-  EXPECT_TRUE(absl::StartsWith(resp.rejected(1).reason(), "message_id")) << resp.rejected(1).reason();
+  EXPECT_TRUE(absl::StartsWith(resp.rejected(1).reason(), "message_id"))
+      << resp.rejected(1).reason();
   EXPECT_EQ(resp.rejected(2).index(), 3456u);
-  EXPECT_TRUE(absl::StartsWith(resp.rejected(2).reason(), "occurred_at")) << resp.rejected(2).reason();
+  EXPECT_TRUE(absl::StartsWith(resp.rejected(2).reason(), "occurred_at"))
+      << resp.rejected(2).reason();
   EXPECT_EQ(resp.rejected(3).index(), 4567u);
-  EXPECT_TRUE(absl::StrContains(resp.rejected(3).reason(), "limit is 256")) << resp.rejected(3).reason();
+  EXPECT_TRUE(absl::StrContains(resp.rejected(3).reason(), "limit is 256"))
+      << resp.rejected(3).reason();
   stream->WritesDone();
   EXPECT_TRUE(stream->Finish().ok());
   EXPECT_EQ(db.Scalar("SELECT count(*) FROM events"), "9996");
@@ -181,7 +187,8 @@ int64_t PeakRssMb(pid_t pid) {
   while (std::getline(status, line)) {
     if (absl::StartsWith(line, "VmHWM:")) {
       int64_t kb = 0;
-      if (absl::SimpleAtoi(absl::StripAsciiWhitespace(line.substr(6, line.size() - 9)), &kb)) return kb / 1024;
+      if (absl::SimpleAtoi(absl::StripAsciiWhitespace(line.substr(6, line.size() - 9)), &kb))
+        return kb / 1024;
     }
   }
   return -1;

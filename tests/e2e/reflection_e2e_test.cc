@@ -2,17 +2,16 @@
 // utracker.v1 code (its descriptors live in a fresh pool filled only from the server's
 // reflection), builds requests from JSON and reads JSON back — the README's grpcurl session,
 // end to end.
-#include <signal.h>
-
-#include <future>
-#include <set>
-
 #include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+
+#include <future>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -65,11 +64,13 @@ class ReflectionClient {
   }
 
   // Sends JSON requests on a bidi stream, half-closes, and returns the JSON responses.
-  std::vector<std::string> Bidi(const pb::MethodDescriptor* method, const std::vector<std::string>& jsons) {
+  std::vector<std::string> Bidi(const pb::MethodDescriptor* method,
+                                const std::vector<std::string>& jsons) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     grpc::CompletionQueue cq;
-    auto call = generic_.PrepareCall(&ctx, absl::StrCat("/", method->service()->full_name(), "/", method->name()), &cq);
+    auto call = generic_.PrepareCall(
+        &ctx, absl::StrCat("/", method->service()->full_name(), "/", method->name()), &cq);
     auto wait = [&] {
       void* tag;
       bool ok = false;
@@ -126,7 +127,8 @@ class ReflectionClient {
       progress = false;
       for (auto it = files.begin(); it != files.end();) {
         bool ready = true;
-        for (const std::string& dep : it->dependency()) ready &= pool_.FindFileByName(dep) != nullptr;
+        for (const std::string& dep : it->dependency())
+          ready &= pool_.FindFileByName(dep) != nullptr;
         if (pool_.FindFileByName(it->name()) != nullptr) {
           it = files.erase(it);
         } else if (ready) {
@@ -175,8 +177,8 @@ TEST(ReflectionE2E, AClientWithoutProtosDrivesTheServerAsGrpcurlDoes) {
   testing::ChildProcess server(UTRACKER_SERVER_BIN, testing::ServerArgs(db.url()));
   const int port = testing::AwaitListening(server);
   ASSERT_GT(port, 0);
-  ReflectionClient client(grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                              grpc::InsecureChannelCredentials()));
+  ReflectionClient client(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
 
   const std::vector<std::string> services = client.ListServices();
   const std::set<std::string> names(services.begin(), services.end());
@@ -195,29 +197,34 @@ TEST(ReflectionE2E, AClientWithoutProtosDrivesTheServerAsGrpcurlDoes) {
   EXPECT_EQ(client.Unary(health->FindMethodByName("Check"), "{}"), R"({"status":"SERVING"})");
 
   const std::string root = "0190a1a0-0000-7000-8000-0000000000aa";
-  const std::vector<std::string> acks = client.Bidi(
-      tracker->FindMethodByName("LogEvents"),
-      {absl::StrCat(R"({"seq": 1, "events": [
-          {"event_id": "0190a1a0-0000-7000-8000-000000000001", "message_id": ")", root, R"(",
+  const std::vector<std::string> acks =
+      client.Bidi(tracker->FindMethodByName("LogEvents"), {absl::StrCat(R"({"seq": 1, "events": [
+          {"event_id": "0190a1a0-0000-7000-8000-000000000001", "message_id": ")",
+                                                                        root, R"(",
            "service": "alice", "kind": "EVENT_KIND_SENT", "destination": "bob",
            "occurred_at": "2026-11-28T01:00:00Z"},
-          {"event_id": "0190a1a0-0000-7000-8000-000000000002", "message_id": ")", root, R"(",
+          {"event_id": "0190a1a0-0000-7000-8000-000000000002", "message_id": ")",
+                                                                        root, R"(",
            "service": "bob", "kind": "EVENT_KIND_RECEIVED", "occurred_at": "2026-11-28T01:00:00.042Z"},
-          {"event_id": "0190a1a0-0000-7000-8000-000000000003", "message_id": ")", root, R"(",
+          {"event_id": "0190a1a0-0000-7000-8000-000000000003", "message_id": ")",
+                                                                        root, R"(",
            "service": "", "kind": "EVENT_KIND_PROCESSED", "occurred_at": "2026-11-28T01:00:00.050Z"}]})")});
   ASSERT_EQ(acks.size(), 1u);
-  EXPECT_EQ(acks[0], R"({"seq":"1","accepted":2,"rejected":[{"index":2,"reason":"service: is required"}]})");
+  EXPECT_EQ(acks[0],
+            R"({"seq":"1","accepted":2,"rejected":[{"index":2,"reason":"service: is required"}]})");
 
   const std::string flow = client.Unary(flows->FindMethodByName("GetFlow"),
                                         absl::StrCat(R"({"message_id": ")", root, R"("})"));
   EXPECT_TRUE(absl::StrContains(flow, R"("state":"MESSAGE_STATE_RECEIVED")")) << flow;
   EXPECT_TRUE(absl::StrContains(flow, R"("send_to_receive":"0.042s")")) << flow;
-  const std::string listed = client.Unary(flows->FindMethodByName("ListMessages"), R"({"service": "bob"})");
+  const std::string listed =
+      client.Unary(flows->FindMethodByName("ListMessages"), R"({"service": "bob"})");
   EXPECT_TRUE(absl::StrContains(listed, root)) << listed;
   const std::string svc = client.Unary(flows->FindMethodByName("ListServices"), "{}");
   EXPECT_TRUE(absl::StrContains(svc, R"("name":"alice")")) << svc;
-  EXPECT_TRUE(absl::StartsWith(client.Unary(flows->FindMethodByName("GetFlow"), R"({"message_id": "nope"})"),
-                               "ERROR 3: message_id is not a UUID"));
+  EXPECT_TRUE(absl::StartsWith(
+      client.Unary(flows->FindMethodByName("GetFlow"), R"({"message_id": "nope"})"),
+      "ERROR 3: message_id is not a UUID"));
   EXPECT_EQ(server.Signal(SIGTERM, absl::Seconds(20)), std::optional<int>(0));
 }
 

@@ -1,11 +1,10 @@
 // The built utracker-server against a real PostgreSQL: stream events, read them back over
 // gRPC and with psql, shut down gracefully, restart on the same data.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
@@ -119,8 +118,9 @@ TEST(ServerE2E, StreamEventsReadThemBackOverGrpcAndPsqlThenRestart) {
     }
 
     EXPECT_EQ(Psql(db.url(), "SELECT count(*) FROM events"), "3");
-    EXPECT_EQ(Psql(db.url(), "SELECT string_agg(service || ':' || kind, ',' ORDER BY occurred_at)"
-                             " FROM events"),
+    EXPECT_EQ(Psql(db.url(),
+                   "SELECT string_agg(service || ':' || kind, ',' ORDER BY occurred_at)"
+                   " FROM events"),
               "alice:sent,bob:received,bob:sent");
     EXPECT_EQ(Psql(db.url(), "SELECT count(*) FROM messages WHERE root_id = '" + root + "'"), "2");
 
@@ -180,8 +180,8 @@ TEST(ServerE2E, ShutdownWithAnOpenStreamFinishesItAndExitsZero) {
 TEST(ServerE2E, MigrateOnlyAppliesAndExits) {
   testing::TestDatabase db;
   ASSERT_TRUE(db.ok());
-  auto [code, out] = testing::RunCommand(
-      {UTRACKER_SERVER_BIN, "--database_url=" + db.url(), "--migrate_only"});
+  auto [code, out] =
+      testing::RunCommand({UTRACKER_SERVER_BIN, "--database_url=" + db.url(), "--migrate_only"});
   EXPECT_EQ(code, 0);
   EXPECT_EQ(Psql(db.url(), "SELECT count(*) FROM events"), "0");
   auto [code2, out2] = testing::RunCommand({UTRACKER_SERVER_BIN, "--migrate_only"});

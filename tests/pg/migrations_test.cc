@@ -1,8 +1,9 @@
-#include <thread>
+#include "storage/migrations.h"
 
 #include <gtest/gtest.h>
 
-#include "storage/migrations.h"
+#include <thread>
+
 #include "support/test_database.h"
 
 namespace utracker::server::storage {
@@ -24,18 +25,21 @@ TEST(Migrations, ApplyOnceThenNothingAndSchemaAsDesigned) {
             std::to_string(EmbeddedMigrations().size()));
 
   // events: range-partitioned by occurred_at, with a default partition and the designed key.
-  EXPECT_EQ(db.Scalar("SELECT partstrat FROM pg_partitioned_table WHERE partrelid = 'events'::regclass"),
-            "r");
+  EXPECT_EQ(
+      db.Scalar("SELECT partstrat FROM pg_partitioned_table WHERE partrelid = 'events'::regclass"),
+      "r");
   EXPECT_EQ(db.Scalar("SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-                      " WHERE i.inhparent = 'events'::regclass AND pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'"),
+                      " WHERE i.inhparent = 'events'::regclass AND pg_get_expr(c.relpartbound, "
+                      "c.oid) = 'DEFAULT'"),
             "1");
   EXPECT_EQ(db.Scalar("SELECT string_agg(a.attname, ',' ORDER BY k.ord) FROM pg_index x"
                       " CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY k(attnum, ord)"
                       " JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum"
                       " WHERE x.indrelid = 'events'::regclass AND x.indisprimary"),
             "event_id,occurred_at");
-  EXPECT_EQ(db.Scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'messages'"),
-            "1");
+  EXPECT_EQ(
+      db.Scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'messages'"),
+      "1");
 }
 
 TEST(Migrations, ConcurrentRunnersApplyEachMigrationExactlyOnce) {

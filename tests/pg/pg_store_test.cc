@@ -34,8 +34,8 @@ class PgStoreTest : public ::testing::Test {
   std::vector<v1::Event> Events(int n) {
     std::vector<v1::Event> out;
     for (int i = 0; i < n; ++i) {
-      out.push_back(MakeEvent(wire::NewUuidV7(), "svc" + std::to_string(i % 8),
-                              v1::EVENT_KIND_SENT, t0_ + absl::Milliseconds(i)));
+      out.push_back(MakeEvent(wire::NewUuidV7(), "svc" + std::to_string(i % 8), v1::EVENT_KIND_SENT,
+                              t0_ + absl::Milliseconds(i)));
     }
     return out;
   }
@@ -121,7 +121,8 @@ TEST_F(PgStoreTest, WhenPostgresRefusesARowTheBatchIsSplitAndOnlyThatRowRejected
 TEST_F(PgStoreTest, AuthorIsEarliestSenderWhateverTheArrivalOrder) {
   const std::string id = wire::NewUuidV7();
   v1::Event received = MakeEvent(id, "bob", v1::EVENT_KIND_RECEIVED, t0_ + absl::Seconds(1));
-  v1::Event sent = MakeEvent(id, "alice", v1::EVENT_KIND_SENT, t0_ + absl::Seconds(2));  // skewed clock
+  v1::Event sent =
+      MakeEvent(id, "alice", v1::EVENT_KIND_SENT, t0_ + absl::Seconds(2));  // skewed clock
   sent.set_content("payload");
   ASSERT_TRUE(store_->Store({&received}).ok());
   EXPECT_EQ(db_.Scalar("SELECT origin_service FROM messages"), "bob");
@@ -144,9 +145,10 @@ TEST_F(PgStoreTest, ADeclaredOriginOutranksInferenceInEitherArrivalOrder) {
     author.set_origin_service("alice");
     ASSERT_TRUE(store_->Store({declared_first ? &author : &relay}).ok());
     ASSERT_TRUE(store_->Store({declared_first ? &relay : &author}).ok());
-    EXPECT_EQ(db_.Scalar("SELECT origin_service || ' ' || origin_declared FROM messages WHERE id = '" +
-                         id + "'"),
-              "alice true")
+    EXPECT_EQ(
+        db_.Scalar("SELECT origin_service || ' ' || origin_declared FROM messages WHERE id = '" +
+                   id + "'"),
+        "alice true")
         << "declared first: " << declared_first;
   }
 }
@@ -157,7 +159,8 @@ TEST_F(PgStoreTest, FlowStoreReturnsMessagesAndFlowsOfThreeGenerations) {
       MakeEvent(root, "alice", v1::EVENT_KIND_SENT, t0_),
       MakeEvent(root, "bob", v1::EVENT_KIND_RECEIVED, t0_ + absl::Milliseconds(10)),
       MakeEvent(child, "bob", v1::EVENT_KIND_SENT, t0_ + absl::Milliseconds(20), root, root, 1),
-      MakeEvent(child, "carl", v1::EVENT_KIND_PROCESSED, t0_ + absl::Milliseconds(30), root, root, 1),
+      MakeEvent(child, "carl", v1::EVENT_KIND_PROCESSED, t0_ + absl::Milliseconds(30), root, root,
+                1),
       MakeEvent(grand, "carl", v1::EVENT_KIND_SENT, t0_ + absl::Milliseconds(40), child, root, 2),
   };
   (*events[0].mutable_attributes())["k"] = "v";

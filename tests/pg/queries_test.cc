@@ -1,10 +1,10 @@
 // ListMessages, ListServices and the analysis views, through the real Flows service on an
 // in-process gRPC server, over a real PostgreSQL.
-#include <random>
-#include <set>
-
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+
+#include <random>
+#include <set>
 
 #include "query/flows_service.h"
 #include "query/message_state.h"
@@ -181,9 +181,9 @@ TEST_F(QueriesTest, MessageStatesViewAgreesWithTheServer) {
   // Random event sets (kinds, services, order, replays) per message: the psql view must
   // derive the same state as the server does.
   std::mt19937 rng(7);
-  const v1::EventKind kinds[] = {v1::EVENT_KIND_SENT, v1::EVENT_KIND_RECEIVED,
+  const v1::EventKind kinds[] = {v1::EVENT_KIND_SENT,      v1::EVENT_KIND_RECEIVED,
                                  v1::EVENT_KIND_PROCESSED, v1::EVENT_KIND_FAILED,
-                                 v1::EVENT_KIND_NOTE, v1::EVENT_KIND_REPLAYED};
+                                 v1::EVENT_KIND_NOTE,      v1::EVENT_KIND_REPLAYED};
   const char* services[] = {"alice", "bob", "carl"};
   std::vector<v1::Event> events;
   std::vector<std::string> ids;
@@ -198,7 +198,8 @@ TEST_F(QueriesTest, MessageStatesViewAgreesWithTheServer) {
   std::shuffle(events.begin(), events.end(), rng);
   Store(events);
   std::map<std::string, std::string> view;
-  for (const auto& row : db_.Query("SELECT message_id, state FROM message_states")) view[row[0]] = row[1];
+  for (const auto& row : db_.Query("SELECT message_id, state FROM message_states"))
+    view[row[0]] = row[1];
   ASSERT_EQ(view.size(), ids.size());
   for (const std::string& id : ids) {
     auto m = flows_store_->GetMessage(id, false);

@@ -10,9 +10,9 @@ void SetTime(absl::Time t, google::protobuf::Timestamp* ts) {
   ts->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
 }
 
-v1::Event MakeEvent(const std::string& message_id, const std::string& service,
-                    v1::EventKind kind, absl::Time at, const std::string& parent_id,
-                    const std::string& root_id, uint32_t depth) {
+v1::Event MakeEvent(const std::string& message_id, const std::string& service, v1::EventKind kind,
+                    absl::Time at, const std::string& parent_id, const std::string& root_id,
+                    uint32_t depth) {
   v1::Event e;
   e.set_event_id(wire::NewUuidV7());
   e.set_message_id(message_id);

@@ -10,8 +10,8 @@ namespace utracker::testing {
 
 // A valid event (fresh UUIDv7 event id) about `message_id`, as a root message unless
 // parent/root are given.
-v1::Event MakeEvent(const std::string& message_id, const std::string& service,
-                    v1::EventKind kind, absl::Time at, const std::string& parent_id = "",
+v1::Event MakeEvent(const std::string& message_id, const std::string& service, v1::EventKind kind,
+                    absl::Time at, const std::string& parent_id = "",
                     const std::string& root_id = "", uint32_t depth = 0);
 
 void SetTime(absl::Time t, google::protobuf::Timestamp* ts);

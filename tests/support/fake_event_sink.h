@@ -18,11 +18,11 @@ namespace utracker::testing {
 class FakeEventSink : public client::internal::EventSink {
  public:
   struct Knobs {
-    int fail_opens = 0;           // the next N Open calls fail
-    int break_every = 0;          // break the stream on every Nth request (0: never)
+    int fail_opens = 0;                // the next N Open calls fail
+    int break_every = 0;               // break the stream on every Nth request (0: never)
     bool commit_before_break = false;  // that request is committed but never acked
-    bool ack = true;              // ack committed requests
-    bool stall = false;           // Send blocks until Set(stall=false) or Cancel
+    bool ack = true;                   // ack committed requests
+    bool stall = false;                // Send blocks until Set(stall=false) or Cancel
   };
 
   void Set(const Knobs& knobs) {

@@ -40,7 +40,6 @@ class ChildProcess {
 // Runs a command to completion; returns (exit code, stdout).
 std::pair<int, std::string> RunCommand(const std::vector<std::string>& argv);
 
-
 // Reads utracker-server's "listening on HOST:PORT" line from its stdout; the port, or 0
 // (with a test failure) if the server did not get that far.
 int AwaitListening(ChildProcess& server);

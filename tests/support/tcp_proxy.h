@@ -34,7 +34,7 @@ class TcpProxy {
   std::atomic<bool> cut_{false};
   int listener_ = -1;
   std::mutex mu_;
-  std::vector<int> sockets_;         // guarded by mu_
+  std::vector<int> sockets_;          // guarded by mu_
   std::vector<std::thread> threads_;  // guarded by mu_
   std::thread acceptor_;
 };

@@ -1,10 +1,10 @@
 #include "support/test_database.h"
 
-#include <cstdlib>
-#include <random>
-
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
+
+#include <cstdlib>
+#include <random>
 
 #include "absl/strings/str_cat.h"
 

@@ -1,9 +1,10 @@
-#include <atomic>
-#include <future>
+#include "ingest/batch_writer.h"
 
 #include <gtest/gtest.h>
 
-#include "ingest/batch_writer.h"
+#include <atomic>
+#include <future>
+
 #include "support/event_factory.h"
 #include "support/fake_event_store.h"
 #include "wire/uuid.h"

@@ -44,10 +44,13 @@ TEST(FlowText, TreeNestsChildrenAndShowsHopLatencies) {
   const std::string text = FlowToText(flow, absl::UTCTimeZone());
   EXPECT_TRUE(absl::StrContains(text, "flow r (2 messages)\n")) << text;
   EXPECT_TRUE(absl::StrContains(
-      text, "  r  alice → bob  PROCESSED  send→receive 42ms  receive→process 2.0s\n")) << text;
+      text, "  r  alice → bob  PROCESSED  send→receive 42ms  receive→process 2.0s\n"))
+      << text;
   EXPECT_TRUE(absl::StrContains(text, "      00:00:00.000  alice      SENT      → bob\n")) << text;
   EXPECT_TRUE(absl::StrContains(text, "00:00:00.042  bob        RECEIVED   +42ms\n")) << text;
-  EXPECT_TRUE(absl::StrContains(text, "\n    c  bob  IN_FLIGHT\n")) << "child indented under root:\n" << text;
+  EXPECT_TRUE(absl::StrContains(text, "\n    c  bob  IN_FLIGHT\n"))
+      << "child indented under root:\n"
+      << text;
   EXPECT_LT(text.find("  r  alice"), text.find("    c  bob"));
 }
 
@@ -63,7 +66,8 @@ TEST(FlowText, MermaidAliasesAndEscapesOddServiceNames) {
   m->mutable_send_to_receive()->set_nanos(5000000);
   *m->add_events() = testing::MakeEvent(m->id(), "al\"ice; #1", v1::EVENT_KIND_SENT, t0);
   m->mutable_events(0)->set_destination("q<1>");
-  *m->add_events() = testing::MakeEvent(m->id(), "b:o\nb", v1::EVENT_KIND_FAILED, t0 + absl::Milliseconds(5));
+  *m->add_events() =
+      testing::MakeEvent(m->id(), "b:o\nb", v1::EVENT_KIND_FAILED, t0 + absl::Milliseconds(5));
   m->mutable_events(1)->set_error("boom; bad");
   const std::string text = FlowToMermaid(flow);
   EXPECT_EQ(text,

@@ -1,6 +1,7 @@
+#include "storage/copy_encoder.h"
+
 #include <gtest/gtest.h>
 
-#include "storage/copy_encoder.h"
 #include "storage/message_rows.h"
 #include "support/event_factory.h"
 
@@ -30,8 +31,8 @@ struct Reader {
 
 TEST(CopyEncoder, WritesHeaderRowsAndTrailerInPostgresBinaryFormat) {
   const absl::Time t = absl::FromUnixSeconds(946684800 + 1) + absl::Microseconds(5);
-  v1::Event e = testing::MakeEvent("0190a1a0-0000-7000-8000-0000000000aa", "alice",
-                                   v1::EVENT_KIND_SENT, t);
+  v1::Event e =
+      testing::MakeEvent("0190a1a0-0000-7000-8000-0000000000aa", "alice", v1::EVENT_KIND_SENT, t);
   e.set_destination("bob");
   (*e.mutable_attributes())["q\"k"] = "line\nbreak";
   BinaryCopyWriter enc;
@@ -41,9 +42,9 @@ TEST(CopyEncoder, WritesHeaderRowsAndTrailerInPostgresBinaryFormat) {
 
   ASSERT_EQ(out.substr(0, 11), std::string("PGCOPY\n\377\r\n\0", 11));
   Reader r{out, 11};
-  EXPECT_EQ(r.Int(4), 0);  // flags
-  EXPECT_EQ(r.Int(4), 0);  // extension
-  EXPECT_EQ(r.Int(2), 13);  // columns
+  EXPECT_EQ(r.Int(4), 0);            // flags
+  EXPECT_EQ(r.Int(4), 0);            // extension
+  EXPECT_EQ(r.Int(2), 13);           // columns
   EXPECT_EQ(r.Field().size(), 16u);  // event_id
   std::string ts = r.Field();
   ASSERT_EQ(ts.size(), 8u);
@@ -61,8 +62,8 @@ TEST(CopyEncoder, WritesHeaderRowsAndTrailerInPostgresBinaryFormat) {
   EXPECT_EQ(r.Field(), "<NULL>");  // name
   EXPECT_EQ(r.Field(), "bob");
   EXPECT_EQ(r.Field(), "\x01{\"q\\\"k\":\"line\\nbreak\"}");  // jsonb v1 + escaped JSON
-  EXPECT_EQ(r.Field(), "<NULL>");  // error
-  EXPECT_EQ(r.Int(2), -1);         // trailer
+  EXPECT_EQ(r.Field(), "<NULL>");                             // error
+  EXPECT_EQ(r.Int(2), -1);                                    // trailer
   EXPECT_EQ(r.pos, out.size());
 }
 

@@ -1,9 +1,10 @@
-#include <cstdlib>
+#include "common/env_flags.h"
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "absl/flags/flag.h"
-#include "common/env_flags.h"
 
 ABSL_FLAG(int, utracker_test_port, 1, "test flag");
 

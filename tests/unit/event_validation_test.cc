@@ -1,8 +1,9 @@
+#include "wire/event_validation.h"
+
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
 #include "support/event_factory.h"
-#include "wire/event_validation.h"
 #include "wire/text.h"
 
 namespace utracker::wire {
@@ -31,8 +32,8 @@ TEST(EventValidation, AcceptsAndNormalisesAValidEvent) {
   e.clear_root_id();
   e.mutable_occurred_at()->set_nanos(123456789);
   ASSERT_TRUE(ValidateAndNormalizeEvent(e, kNow).ok());
-  EXPECT_EQ(e.message_id(), kMsg);       // lower-cased
-  EXPECT_EQ(e.root_id(), kMsg);          // a root's root is itself
+  EXPECT_EQ(e.message_id(), kMsg);                // lower-cased
+  EXPECT_EQ(e.root_id(), kMsg);                   // a root's root is itself
   EXPECT_EQ(e.occurred_at().nanos(), 123456000);  // microseconds, like PostgreSQL
 }
 

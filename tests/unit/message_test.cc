@@ -76,8 +76,13 @@ TEST(Message, ProtobufContentIsTypedAndParsesBack) {
 
 TEST(Message, GarbageGivesAClearErrorNotACrash) {
   const std::vector<std::string> garbage = {
-      "", "{", "not json at all", "{\"id\": 12}", std::string("\xff\xfe\x00\x01", 4),
-      "{\"id\":\"nope\"}", "{\"content\":\"aGVsbG8=\"}",
+      "",
+      "{",
+      "not json at all",
+      "{\"id\": 12}",
+      std::string("\xff\xfe\x00\x01", 4),
+      "{\"id\":\"nope\"}",
+      "{\"content\":\"aGVsbG8=\"}",
       "{\"id\":\"0190a1a0-0000-7000-8000-0000000000aa\",\"depth\":3}",
       std::string(100000, '\x0a')};
   for (const std::string& g : garbage) {
@@ -88,8 +93,9 @@ TEST(Message, GarbageGivesAClearErrorNotACrash) {
   std::string bytes = Message::Pack("payload").ToBytes();
   EXPECT_FALSE(Message::Unpack(bytes.substr(0, bytes.size() / 2)).ok());
   EXPECT_FALSE(Message::FromHeaders({{"utracker-id", "x"}}, "c").ok());
-  EXPECT_FALSE(Message::FromHeaders({{"utracker-id", Message::Pack("").id()},
-                                     {"utracker-depth", "many"}}, "c").ok());
+  EXPECT_FALSE(Message::FromHeaders(
+                   {{"utracker-id", Message::Pack("").id()}, {"utracker-depth", "many"}}, "c")
+                   .ok());
 }
 
 // Events built by a client core whose streamer writes to a fake server.
@@ -102,8 +108,8 @@ class LoggingTest : public ::testing::Test {
     c.batch_delay = absl::Milliseconds(1);
     c.filters = std::move(filters);
     c.diagnostics = [](absl::string_view) {};
-    core_ = std::make_shared<internal::ClientCore>(
-        c, std::unique_ptr<testing::FakeEventSink>(sink_));
+    core_ =
+        std::make_shared<internal::ClientCore>(c, std::unique_ptr<testing::FakeEventSink>(sink_));
   }
   v1::Event LogAndGet(const v1::Envelope& env, EventKind kind, const LogOptions& o) {
     core_->Log(std::make_shared<const v1::Envelope>(env), kind, o);
@@ -140,15 +146,18 @@ TEST_F(LoggingTest, EventsCarryLineageServiceAndSanitisedText) {
 TEST_F(LoggingTest, RedactsNestedKeysCaseInsensitivelyBeforeAnythingLeaves) {
   Make({RedactJsonKeys({"password", "token"})});
   v1::Envelope env = core_->NewEnvelope(
-      nullptr, R"({"user":"ann","Password":"hunter2","items":[{"TOKEN":"t1","n":1}],"x":{"password":{"a":1}}})",
+      nullptr,
+      R"({"user":"ann","Password":"hunter2","items":[{"TOKEN":"t1","n":1}],"x":{"password":{"a":1}}})",
       "application/json");
   LogOptions o;
   o.with_payload = true;
   v1::Event e = LogAndGet(env, kSent, o);
-  EXPECT_EQ(e.content(),
-            R"({"user":"ann","Password":"[REDACTED]","items":[{"TOKEN":"[REDACTED]","n":1}],"x":{"password":"[REDACTED]"}})");
+  EXPECT_EQ(
+      e.content(),
+      R"({"user":"ann","Password":"[REDACTED]","items":[{"TOKEN":"[REDACTED]","n":1}],"x":{"password":"[REDACTED]"}})");
   EXPECT_EQ(e.content_type(), "application/json");
-  EXPECT_EQ(env.content().find("[REDACTED]"), std::string::npos) << "the message itself is untouched";
+  EXPECT_EQ(env.content().find("[REDACTED]"), std::string::npos)
+      << "the message itself is untouched";
 
   o.hide_payload = true;  // the seed's option wins over with_payload
   EXPECT_TRUE(LogAndGet(env, kReceived, o).content().empty());
@@ -172,9 +181,12 @@ TEST_F(LoggingTest, RedactorDropsNonJsonAndMalformedJson) {
   LogOptions o;
   o.with_payload = true;
   EXPECT_TRUE(LogAndGet(core_->NewEnvelope(nullptr, "password=x", "text/plain"), kSent, o)
-                  .content().empty());
-  EXPECT_TRUE(LogAndGet(core_->NewEnvelope(nullptr, R"({"password": "x")", "application/json"),
-                        kSent, o).content().empty());
+                  .content()
+                  .empty());
+  EXPECT_TRUE(
+      LogAndGet(core_->NewEnvelope(nullptr, R"({"password": "x")", "application/json"), kSent, o)
+          .content()
+          .empty());
   EXPECT_EQ(core_->payloads_dropped(), 2u);
 }
 

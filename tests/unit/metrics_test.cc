@@ -1,7 +1,8 @@
+#include "common/metrics.h"
+
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
-#include "common/metrics.h"
 
 namespace utracker::server {
 namespace {
@@ -18,13 +19,16 @@ TEST(Metrics, RendersPrometheusTextFormat) {
   f->Get("service")->Add(2);
   f->Get("a\"b")->Add();
   const std::string text = r.Render();
-  EXPECT_TRUE(absl::StrContains(text, "# HELP x_total Xs.\n# TYPE x_total counter\nx_total 3\n")) << text;
+  EXPECT_TRUE(absl::StrContains(text, "# HELP x_total Xs.\n# TYPE x_total counter\nx_total 3\n"))
+      << text;
   EXPECT_TRUE(absl::StrContains(text, "# TYPE depth gauge\ndepth -2\n")) << text;
-  EXPECT_TRUE(absl::StrContains(text, "lat_seconds_bucket{le=\"0.01\"} 1\n"
-                                      "lat_seconds_bucket{le=\"0.1\"} 2\n"
-                                      "lat_seconds_bucket{le=\"+Inf\"} 3\n"
-                                      "lat_seconds_sum 7.055\n"
-                                      "lat_seconds_count 3\n")) << text;
+  EXPECT_TRUE(absl::StrContains(text,
+                                "lat_seconds_bucket{le=\"0.01\"} 1\n"
+                                "lat_seconds_bucket{le=\"0.1\"} 2\n"
+                                "lat_seconds_bucket{le=\"+Inf\"} 3\n"
+                                "lat_seconds_sum 7.055\n"
+                                "lat_seconds_count 3\n"))
+      << text;
   EXPECT_TRUE(absl::StrContains(text, "rej_total{reason=\"service\"} 2\n")) << text;
   EXPECT_TRUE(absl::StrContains(text, "rej_total{reason=\"a\\\"b\"} 1\n")) << text;
 }

@@ -1,9 +1,10 @@
 // The client's background streamer against a fake server that fails and stalls on demand.
-#include <thread>
+#include "streamer.h"
 
 #include <gtest/gtest.h>
 
-#include "streamer.h"
+#include <thread>
+
 #include "support/event_factory.h"
 #include "support/fake_event_sink.h"
 #include "wire/uuid.h"
@@ -125,7 +126,8 @@ TEST_F(StreamerTest, EnqueueNeverBlocksAndTheDropCounterIsExact) {
   sink_->AwaitSends(1);  // the worker holds that one event, stuck in Send
   const absl::Time start = absl::Now();
   int accepted = 0;
-  for (size_t i = 0; i < c.max_buffered_events + 250; ++i) accepted += streamer_->Enqueue(NewEvent());
+  for (size_t i = 0; i < c.max_buffered_events + 250; ++i)
+    accepted += streamer_->Enqueue(NewEvent());
   EXPECT_LT(absl::Now() - start, absl::Seconds(1)) << "Enqueue must not wait for the server";
   EXPECT_EQ(accepted, static_cast<int>(c.max_buffered_events));
   EXPECT_EQ(streamer_->stats().dropped, 250u);
@@ -137,7 +139,8 @@ TEST_F(StreamerTest, EnqueueNeverBlocksAndTheDropCounterIsExact) {
   EXPECT_EQ(sink_->stored(), c.max_buffered_events + 1);
   streamer_->Shutdown(absl::Seconds(1));
   bool reported = false;
-  for (const auto& line : Diagnostics()) reported |= line.find("dropped 250 events") != std::string::npos;
+  for (const auto& line : Diagnostics())
+    reported |= line.find("dropped 250 events") != std::string::npos;
   EXPECT_TRUE(reported) << "drops are reported";
 }
 
@@ -153,7 +156,8 @@ TEST_F(StreamerTest, ShutdownReturnsPromptlyWhenTheServerStallsForever) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
   EXPECT_FALSE(streamer_->Enqueue(NewEvent())) << "no logging after shutdown";
   bool reported = false;
-  for (const auto& line : Diagnostics()) reported |= line.find("not delivered") != std::string::npos;
+  for (const auto& line : Diagnostics())
+    reported |= line.find("not delivered") != std::string::npos;
   EXPECT_TRUE(reported);
 }
 
@@ -184,7 +188,8 @@ TEST_F(StreamerTest, RejectedEventsAreCountedReportedAndNotResent) {
   EXPECT_EQ(sink_->stored(), 1u);
   streamer_->Shutdown(absl::Seconds(1));
   bool reported = false;
-  for (const auto& line : Diagnostics()) reported |= line.find("rejected 1 events") != std::string::npos;
+  for (const auto& line : Diagnostics())
+    reported |= line.find("rejected 1 events") != std::string::npos;
   EXPECT_TRUE(reported);
 }
 

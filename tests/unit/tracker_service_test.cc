@@ -1,12 +1,13 @@
 // The LogEvents reactor on a real in-process gRPC server (port 0) in front of a fake store.
-#include <atomic>
-#include <future>
-#include <thread>
+#include "ingest/tracker_service.h"
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include "ingest/tracker_service.h"
+#include <atomic>
+#include <future>
+#include <thread>
+
 #include "support/event_factory.h"
 #include "support/fake_event_store.h"
 #include "wire/uuid.h"
@@ -29,8 +30,8 @@ class TrackerServiceTest : public ::testing::Test {
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
     ASSERT_NE(port, 0);
-    stub_ = v1::Tracker::NewStub(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+    stub_ = v1::Tracker::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                                     grpc::InsecureChannelCredentials()));
   }
   void TearDown() override {
     store_->SetStall(false);
@@ -268,8 +269,10 @@ TEST_F(TrackerServiceTest, RejectionsAreCountedByField) {
   stream->WritesDone();
   ASSERT_TRUE(stream->Finish().ok());
   const std::string text = registry_.Render();
-  EXPECT_NE(text.find("utracker_events_rejected_total{reason=\"service\"} 1"), std::string::npos) << text;
-  EXPECT_NE(text.find("utracker_events_rejected_total{reason=\"attributes\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("utracker_events_rejected_total{reason=\"service\"} 1"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("utracker_events_rejected_total{reason=\"attributes\"} 1"), std::string::npos)
+      << text;
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
+#include <gtest/gtest.h>
+
 #include <set>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "wire/text.h"
 #include "wire/uuid.h"
@@ -21,12 +21,10 @@ TEST(Uuid, ParsesCanonicalFormEitherCase) {
 }
 
 TEST(Uuid, RejectsEverythingElse) {
-  for (const char* bad : {"", "abc", "0190a1a000007000800000000000000aa",
-                          "{0190a1a0-0000-7000-8000-0000000000aa}",
-                          "0190a1a0-0000-7000-8000-0000000000ag",
-                          "0190a1a0-0000-7000-8000_0000000000aa",
-                          "0190a1a0-0000-7000-8000-0000000000aa ",
-                          "urn:uuid:0190a1a0-0000-7000-8000-00000000"}) {
+  for (const char* bad :
+       {"", "abc", "0190a1a000007000800000000000000aa", "{0190a1a0-0000-7000-8000-0000000000aa}",
+        "0190a1a0-0000-7000-8000-0000000000ag", "0190a1a0-0000-7000-8000_0000000000aa",
+        "0190a1a0-0000-7000-8000-0000000000aa ", "urn:uuid:0190a1a0-0000-7000-8000-00000000"}) {
     EXPECT_FALSE(ParseUuid(bad).has_value()) << bad;
   }
 }
@@ -55,7 +53,7 @@ TEST(Utf8, AcceptsValidText) {
   EXPECT_TRUE(IsValidUtf8(""));
   EXPECT_TRUE(IsValidUtf8("plain ascii"));
   EXPECT_TRUE(IsValidUtf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));  // é € 😀
-  EXPECT_TRUE(IsValidUtf8(std::string("nul\0inside", 10)));  // NUL is valid UTF-8
+  EXPECT_TRUE(IsValidUtf8(std::string("nul\0inside", 10)));               // NUL is valid UTF-8
 }
 
 TEST(Utf8, RejectsMalformedSequences) {
@@ -81,7 +79,9 @@ TEST(Text, SanitizeReplacesNulAndInvalidBytesAndCutsOnCharacterBoundaries) {
 
   std::string bad("a\0b\xff\xc3(", 6);
   EXPECT_TRUE(SanitizeText(&bad, 100));
-  EXPECT_EQ(bad, "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd(");
+  EXPECT_EQ(bad,
+            "a\xef\xbf\xbd"
+            "b\xef\xbf\xbd\xef\xbf\xbd(");
   EXPECT_TRUE(IsValidUtf8(bad));
   EXPECT_FALSE(ContainsNul(bad));
 

@@ -15,9 +15,8 @@ namespace utracker {
 // Turns a message's content into what may leave the process in an event (for replay and
 // debugging), e.g. with passwords redacted. Gets the content and its content type. An error
 // (or an exception) means the payload is dropped — it is never sent unfiltered.
-using PayloadFilter =
-    std::function<absl::StatusOr<std::string>(absl::string_view content,
-                                              absl::string_view content_type)>;
+using PayloadFilter = std::function<absl::StatusOr<std::string>(absl::string_view content,
+                                                                absl::string_view content_type)>;
 
 // Built-in filters.
 // Replaces the value of every JSON member named one of `keys` (case-insensitive, at any

@@ -1,11 +1,11 @@
 #ifndef UTRACKER_MESSAGE_H_
 #define UTRACKER_MESSAGE_H_
 
+#include <google/protobuf/message.h>
+
 #include <map>
 #include <memory>
 #include <string>
-
-#include <google/protobuf/message.h>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"

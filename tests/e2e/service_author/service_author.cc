@@ -53,8 +53,8 @@ int main(int argc, char** argv) {
     utracker::Message grandchild = utracker::Message::Unpack(child.ToJson())->PackChild("again");
     grandchild.Log(utracker::kNote);
     m->Log(utracker::kProcessed);
-    std::cout << m->id() << " " << child.id() << " " << grandchild.id() << " "
-              << grandchild.depth() << "\n";
+    std::cout << m->id() << " " << child.id() << " " << grandchild.id() << " " << grandchild.depth()
+              << "\n";
   } else {
     return 2;
   }
