@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -15,6 +16,7 @@
 #include "absl/time/time.h"
 #include "args.h"
 #include "flow_text.h"
+#include "graph_text.h"
 #include "utracker/utracker.h"
 #include "utracker/v1/flows.grpc.pb.h"
 
@@ -197,7 +199,7 @@ bool TimeRange(const Args& a, v1::ListMessagesRequest* req, std::ostream& err) {
     absl::Time t;
     std::string why;
     if (!absl::ParseTime(absl::RFC3339_full, a.Get(flag), &t, &why)) {
-      err << "utracker messages: --" << flag << " wants RFC 3339, e.g. 2026-11-28T10:00:00Z\n";
+      err << "utracker: --" << flag << " wants RFC 3339, e.g. 2026-11-28T10:00:00Z\n";
       return false;
     }
     const int64_t micros = absl::ToUnixMicros(t);
@@ -208,7 +210,7 @@ bool TimeRange(const Args& a, v1::ListMessagesRequest* req, std::ostream& err) {
   if (a.Has("since")) {
     absl::Duration d;
     if (!absl::ParseDuration(a.Get("since"), &d) || d <= absl::ZeroDuration()) {
-      err << "utracker messages: --since wants a duration such as 15m or 24h\n";
+      err << "utracker: --since wants a duration such as 15m or 24h\n";
       return false;
     }
     const int64_t micros = absl::ToUnixMicros(absl::Now() - d);
@@ -266,6 +268,60 @@ int RunMessages(const Args& a, std::ostream& out, std::ostream& err) {
   for (const auto& m : resp.messages()) out << MessageLine(m, absl::UTCTimeZone()) << "\n";
   if (!resp.next_page_token().empty())
     out << "more: --page_token " << resp.next_page_token() << "\n";
+  return kExitOk;
+}
+
+int RunGraph(const Args& a, std::ostream& out, std::ostream& err) {
+  const std::string format = a.Get("format", "dot");
+  if (format != "dot" && format != "mermaid" && format != "svg" && format != "png" &&
+      format != "json") {
+    err << "utracker graph: --format is dot, mermaid, svg, png or json\n";
+    return kExitUsage;
+  }
+  v1::ListMessagesRequest range;  // reuses the --since/--from/--to parsing
+  if (!a.Has("since") && !a.Has("from")) {
+    const int64_t micros = absl::ToUnixMicros(absl::Now() - absl::Hours(1));
+    range.mutable_from()->set_seconds(micros / 1000000);
+  }
+  if (!TimeRange(a, &range, err)) return kExitUsage;
+  if ((format == "svg" || format == "png") &&
+      std::system("command -v dot >/dev/null 2>&1") != 0) {
+    err << "utracker graph: --format " << format
+        << " needs Graphviz's `dot` (Debian: apt-get install graphviz); "
+           "--format dot prints the graph for it\n";
+    return kExitFailed;
+  }
+  absl::Duration timeout;
+  if (!Timeout(a, &timeout, err)) return kExitUsage;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  v1::GetServiceGraphRequest req;
+  if (range.has_from()) *req.mutable_from() = range.from();
+  if (range.has_to()) *req.mutable_to() = range.to();
+  v1::GetServiceGraphResponse resp;
+  grpc::Status st = FlowsStub(a)->GetServiceGraph(&ctx, req, &resp);
+  if (!st.ok()) return ExitFor(st, err);
+  if (format == "json") {
+    out << ToJson(resp) << "\n";
+  } else if (format == "mermaid") {
+    out << GraphToMermaid(resp);
+  } else if (format == "dot") {
+    out << GraphToDot(resp);
+  } else {
+    // Render through Graphviz; its output goes straight to our stdout.
+    out.flush();
+    FILE* dot = popen(absl::StrCat("dot -T", format).c_str(), "w");
+    if (dot == nullptr) {
+      err << "utracker graph: cannot run dot\n";
+      return kExitFailed;
+    }
+    const std::string text = GraphToDot(resp);
+    std::fwrite(text.data(), 1, text.size(), dot);
+    if (pclose(dot) != 0) {
+      err << "utracker graph: dot failed\n";
+      return kExitFailed;
+    }
+  }
   return kExitOk;
 }
 
@@ -364,6 +420,17 @@ const std::map<std::string, Command>& Commands() {
          kTimeoutFlag,
          kHelpFlag},
         RunMessages}},
+      {"graph",
+       {"draw who sends to whom (service graph) over a time window",
+        "utracker graph [--since 1h | --from T --to T] [--format dot|mermaid|svg|png|json]\n\n"
+        "Edges read \"<count> msgs, p95 <latency>[, <n> failed]\"; edges with failures are red. "
+        "svg and png go through Graphviz's dot. Default window: the last hour.",
+        {{"since", "window: the last ... (e.g. 15m, 24h; default 1h)"},
+         {"from", "window start (RFC 3339)"},
+         {"to", "window end (RFC 3339; default now)"},
+         {"format", "dot (default), mermaid, svg, png or json"},
+         kServerFlag, kTimeoutFlag, kHelpFlag},
+        RunGraph}},
       {"services",
        {"list the services that ever logged: first/last seen, instances",
         "utracker services [--format text|json]",

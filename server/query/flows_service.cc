@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "common/grpc_status.h"
 #include "query/message_state.h"
 #include "wire/text.h"
@@ -202,6 +203,30 @@ grpc::ServerUnaryReactor* FlowsService::ListMessages(grpc::CallbackServerContext
         }
         return absl::OkStatus();
       });
+}
+
+grpc::ServerUnaryReactor* FlowsService::GetServiceGraph(grpc::CallbackServerContext* context,
+                                                        const v1::GetServiceGraphRequest* request,
+                                                        v1::GetServiceGraphResponse* response) {
+  const int64_t now = absl::ToUnixMicros(absl::Now());
+  const int64_t to = request->has_to() ? Micros(request->to()) : now;
+  const int64_t from = request->has_from() ? Micros(request->from()) : to - 3600LL * 1000000;
+  absl::Status bad;
+  if (from >= to) bad = absl::InvalidArgumentError("from must be before to");
+  if (to - from > 31LL * 24 * 3600 * 1000000) {
+    bad = absl::InvalidArgumentError("the window is longer than 31 days");
+  }
+  if (!bad.ok()) {
+    auto* reactor = context->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(bad));
+    return reactor;
+  }
+  return RunQuery(context, executor_, [this, from, to, response]() -> absl::Status {
+    absl::StatusOr<v1::GetServiceGraphResponse> graph = store_->GetServiceGraph(from, to);
+    if (!graph.ok()) return graph.status();
+    *response = *std::move(graph);
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* FlowsService::ListServices(grpc::CallbackServerContext* context,

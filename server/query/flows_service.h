@@ -30,6 +30,10 @@ class FlowsService final : public v1::Flows::CallbackService {
                                          const v1::ListServicesRequest* request,
                                          v1::ListServicesResponse* response) override;
 
+  grpc::ServerUnaryReactor* GetServiceGraph(grpc::CallbackServerContext* context,
+                                            const v1::GetServiceGraphRequest* request,
+                                            v1::GetServiceGraphResponse* response) override;
+
   static constexpr uint32_t kDefaultPageSize = 50;
   static constexpr uint32_t kMaxPageSize = 1000;
 

@@ -47,6 +47,11 @@ class FlowStore {
       const MessageQuery& query) = 0;
 
   virtual absl::StatusOr<std::vector<v1::ServiceInfo>> ListServices() = 0;
+
+  // Nodes and edges of events in [from, to) (Unix microseconds). Computed from events in the
+  // window (no rollups yet).
+  virtual absl::StatusOr<v1::GetServiceGraphResponse> GetServiceGraph(int64_t from_micros,
+                                                                      int64_t to_micros) = 0;
 };
 
 }  // namespace utracker::server::storage

@@ -302,4 +302,71 @@ absl::StatusOr<std::vector<v1::ServiceInfo>> PgFlowStore::ListServices() {
   }
 }
 
+absl::StatusOr<v1::GetServiceGraphResponse> PgFlowStore::GetServiceGraph(int64_t from_micros,
+                                                                         int64_t to_micros) {
+  try {
+    auto conn = pool_->Borrow();
+    v1::GetServiceGraphResponse out;
+    {
+      ReadTx tx{*conn, "service_graph"};
+      const std::string from = absl::StrCat(from_micros), to = absl::StrCat(to_micros);
+      constexpr const char* kWindow =
+          " occurred_at >= timestamptz 'epoch' + $1::int8 * interval '1 microsecond'"
+          " AND occurred_at < timestamptz 'epoch' + $2::int8 * interval '1 microsecond'";
+      for (const auto& row : tx.exec_params(
+               absl::StrCat("SELECT service, count(*), count(*) FILTER (WHERE kind = 'sent'),"
+                            " count(*) FILTER (WHERE kind = 'failed') FROM events WHERE",
+                            kWindow, " GROUP BY service ORDER BY service"),
+               from, to)) {
+        v1::ServiceNode* n = out.add_nodes();
+        n->set_name(row[0].as<std::string>());
+        n->set_events(row[1].as<uint64_t>());
+        n->set_sent(row[2].as<uint64_t>());
+        n->set_failed(row[3].as<uint64_t>());
+      }
+      // One hop per (message, handler): the SENT in the window, the handler's first event.
+      for (const auto& row : tx.exec_params(
+               absl::StrCat(
+                   "WITH sent AS (SELECT message_id, service, coalesce(destination, '') AS dest,"
+                   "   min(occurred_at) AS at FROM events WHERE kind = 'sent' AND",
+                   kWindow,
+                   "   GROUP BY message_id, service, coalesce(destination, '')),"
+                   " hops AS (SELECT s.service AS sender, h.service AS handler, s.dest,"
+                   "   extract(epoch FROM min(h.occurred_at) - s.at) AS latency,"
+                   "   bool_or(h.kind = 'failed') AS failed"
+                   "   FROM sent s JOIN events h ON h.message_id = s.message_id"
+                   "    AND h.service <> s.service"
+                   "    AND h.kind IN ('received', 'processed', 'failed', 'note')"
+                   "   GROUP BY s.message_id, s.service, h.service, s.dest, s.at)"
+                   " SELECT sender, handler, dest, count(*), count(*) FILTER (WHERE failed),"
+                   "  percentile_cont(0.5) WITHIN GROUP (ORDER BY latency),"
+                   "  percentile_cont(0.95) WITHIN GROUP (ORDER BY latency), max(latency)"
+                   " FROM hops GROUP BY sender, handler, dest ORDER BY sender, handler, dest"),
+               from, to)) {
+        v1::ServiceEdge* e = out.add_edges();
+        e->set_sender(row[0].as<std::string>());
+        e->set_handler(row[1].as<std::string>());
+        e->set_destination(row[2].as<std::string>());
+        e->set_messages(row[3].as<uint64_t>());
+        e->set_failures(row[4].as<uint64_t>());
+        auto set = [](double secs, google::protobuf::Duration* d) {
+          const int64_t nanos = static_cast<int64_t>(secs * 1e9);
+          d->set_seconds(nanos / 1000000000);
+          d->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+        };
+        set(row[5].as<double>(), e->mutable_p50());
+        set(row[6].as<double>(), e->mutable_p95());
+        set(row[7].as<double>(), e->mutable_max());
+      }
+      tx.commit();
+    }
+    SetMicros(from_micros, out.mutable_from());
+    SetMicros(to_micros, out.mutable_to());
+    pool_->Return(std::move(conn));
+    return out;
+  } catch (...) {
+    return StatusFromCurrentException("computing the service graph");
+  }
+}
+
 }  // namespace utracker::server::storage

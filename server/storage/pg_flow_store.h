@@ -21,6 +21,8 @@ class PgFlowStore : public FlowStore {
                                      size_t max_messages) override;
   absl::StatusOr<std::vector<v1::TrackedMessage>> ListMessages(const MessageQuery& query) override;
   absl::StatusOr<std::vector<v1::ServiceInfo>> ListServices() override;
+  absl::StatusOr<v1::GetServiceGraphResponse> GetServiceGraph(int64_t from_micros,
+                                                              int64_t to_micros) override;
 
  private:
   struct Pool;  // idle pqxx connections; defined where pqxx is included

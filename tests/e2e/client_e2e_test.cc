@@ -125,6 +125,13 @@ TEST(ClientE2E, CliLogsEventsAndShowsTheFlow) {
   auto [p1rc, page1] = Cli({"messages", addr, "--limit", "1"});
   EXPECT_EQ(p1rc, 0);
   EXPECT_TRUE(absl::StrContains(page1, "more: --page_token ")) << page1;
+  auto [grc, graph] = Cli({"graph", addr, "--since", "1h"});
+  EXPECT_EQ(grc, 0);
+  EXPECT_TRUE(absl::StrContains(graph, "\"bob\" -> \"carl\" [label=\"1 msgs, p95 ")) << graph;
+  EXPECT_TRUE(absl::StrContains(graph, "1 failed\", color=red")) << graph;
+  auto [svgrc, svg] = Cli({"graph", addr, "--format", "svg"});
+  EXPECT_EQ(svgrc, 0);
+  EXPECT_TRUE(absl::StrContains(svg, "<svg")) << "Graphviz renders it (installed by the test command)";
   auto [src, services] = Cli({"services", addr});
   EXPECT_EQ(src, 0);
   EXPECT_TRUE(absl::StrContains(services, "alice  first ")) << services;

@@ -177,6 +177,48 @@ TEST_F(QueriesTest, ListServicesHasFirstLastSeenAndInstances) {
   EXPECT_EQ(resp.services(1).name(), "bob");
 }
 
+TEST_F(QueriesTest, ServiceGraphCountsHopsFailuresAndLatencyInTheWindow) {
+  std::vector<v1::Event> events;
+  for (int i = 0; i < 10; ++i) {
+    const std::string id = wire::NewUuidV7();
+    const absl::Time t = t0_ + absl::Seconds(i);
+    events.push_back(MakeEvent(id, "alice", v1::EVENT_KIND_SENT, t));
+    events.back().set_destination("orders");
+    // bob handles every message 10..100 ms later; fails the last three.
+    events.push_back(MakeEvent(id, "bob", v1::EVENT_KIND_RECEIVED, t + absl::Milliseconds(10 * (i + 1))));
+    events.push_back(MakeEvent(id, "bob", i >= 7 ? v1::EVENT_KIND_FAILED : v1::EVENT_KIND_PROCESSED,
+                               t + absl::Milliseconds(10 * (i + 1) + 5)));
+  }
+  // Out of the window: must not count.
+  events.push_back(MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_SENT, t0_ - absl::Hours(1)));
+  std::shuffle(events.begin(), events.end(), std::mt19937(3));
+  Store(events);
+  Store(events);  // duplicates change nothing
+  grpc::ClientContext ctx;
+  v1::GetServiceGraphRequest req;
+  testing::SetTime(t0_ - absl::Minutes(1), req.mutable_from());
+  testing::SetTime(t0_ + absl::Minutes(1), req.mutable_to());
+  v1::GetServiceGraphResponse g;
+  ASSERT_TRUE(stub_->GetServiceGraph(&ctx, req, &g).ok());
+  ASSERT_EQ(g.nodes_size(), 2);
+  EXPECT_EQ(g.nodes(0).name(), "alice");
+  EXPECT_EQ(g.nodes(0).sent(), 10u);
+  EXPECT_EQ(g.nodes(1).events(), 20u);
+  EXPECT_EQ(g.nodes(1).failed(), 3u);
+  ASSERT_EQ(g.edges_size(), 1);
+  const auto& e = g.edges(0);
+  EXPECT_EQ(e.sender(), "alice");
+  EXPECT_EQ(e.handler(), "bob");
+  EXPECT_EQ(e.destination(), "orders");
+  EXPECT_EQ(e.messages(), 10u);
+  EXPECT_EQ(e.failures(), 3u);
+  EXPECT_NEAR(e.p50().nanos() / 1e6, 55, 0.5);  // median of 10..100 ms
+  EXPECT_EQ(e.max().nanos(), 100000000);
+  grpc::ClientContext bad_ctx;
+  req.mutable_to()->set_seconds(req.from().seconds() - 1);
+  EXPECT_EQ(stub_->GetServiceGraph(&bad_ctx, req, &g).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(QueriesTest, MessageStatesViewAgreesWithTheServer) {
   // Random event sets (kinds, services, order, replays) per message: the psql view must
   // derive the same state as the server does.

@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "args.h"
 #include "flow_text.h"
+#include "graph_text.h"
 #include "support/event_factory.h"
 
 namespace utracker::cli {
@@ -76,6 +77,36 @@ TEST(FlowText, MermaidAliasesAndEscapesOddServiceNames) {
             "  participant s1 as \"b#58;o b\"\n"
             "  s0-xs1: 0190a1a0 to q#lt;1#gt; (5ms)\n"
             "  Note right of s1: FAILED boom#59; bad\n");
+}
+
+TEST(GraphText, DotAndMermaidQuoteOddNamesAndMarkFailingEdges) {
+  v1::GetServiceGraphResponse g;
+  auto* n = g.add_nodes();
+  n->set_name("a\"b\\c");
+  n->set_events(3);
+  auto* e = g.add_edges();
+  e->set_sender("a\"b\\c");
+  e->set_handler("x\ny");
+  e->set_destination("q");
+  e->set_messages(7);
+  e->set_failures(2);
+  e->mutable_p95()->set_nanos(42000000);
+  auto* ok = g.add_edges();
+  ok->set_sender("x\ny");
+  ok->set_handler("a\"b\\c");
+  ok->set_messages(1);
+  const std::string dot = GraphToDot(g);
+  EXPECT_TRUE(absl::StrContains(dot, "  \"a\\\"b\\\\c\" [label=\"a\\\"b\\\\c\\n3 events\"];\n")) << dot;
+  EXPECT_TRUE(absl::StrContains(dot, "  \"a\\\"b\\\\c\" -> \"x\\ny\" [label=\"via q\\n7 msgs, p95 42ms, 2 failed\", color=red, fontcolor=red, penwidth=2];\n")) << dot;
+  EXPECT_TRUE(absl::StrContains(dot, "  \"x\\ny\" -> \"a\\\"b\\\\c\" [label=\"1 msgs, p95 0µs\"];\n")) << dot;
+  const std::string mermaid = GraphToMermaid(g);
+  EXPECT_EQ(mermaid,
+            "flowchart LR\n"
+            "  n0[\"a#quot;b\\c\"]\n"
+            "  n1[\"x y\"]\n"
+            "  n0 -->|\"via q: 7 msgs, p95 42ms, 2 failed\"| n1\n"
+            "  n1 -->|\"1 msgs, p95 0µs\"| n0\n"
+            "  linkStyle 0 stroke:red,color:red\n");
 }
 
 TEST(FlowText, ShortDurations) {
