@@ -6,10 +6,14 @@
 //   ingest_loadgen copyfile --events N --out FILE      binary COPY file for the events table
 //   ingest_loadgen naive --events N --db URL           one INSERT per event (autocommit)
 //   ingest_loadgen stream --events N --server ADDR     the client library, one Client per service
+//   ingest_loadgen copyall --events N --out F --out_messages G [--tree 1000]
+//   ingest_loadgen query --server ADDR                 times the Flows queries (query_bench.sh)
 //
 // Prints one line: "mode=... events=N seconds=S events_per_s=R [dropped=D]".
+#include <grpcpp/grpcpp.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -23,13 +27,17 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "storage/copy_encoder.h"
+#include "storage/message_rows.h"
 #include "utracker/utracker.h"
+#include "utracker/v1/flows.grpc.pb.h"
 #include "wire/uuid.h"
 
 ABSL_FLAG(int64_t, events, 2000000, "events to generate");
 ABSL_FLAG(std::string, out, "", "copyfile: output file");
 ABSL_FLAG(std::string, db, "", "naive: PostgreSQL URL");
-ABSL_FLAG(std::string, server, "127.0.0.1:50051", "stream: utracker-server address");
+ABSL_FLAG(std::string, server, "127.0.0.1:50051", "stream/query: utracker-server address");
+ABSL_FLAG(std::string, out_messages, "", "copyall: output file for the messages table");
+ABSL_FLAG(int64_t, tree, 1000, "copyall: messages in the one big flow");
 
 namespace {
 
@@ -132,6 +140,120 @@ int CopyFile(int64_t n) {
   enc.Finish();
   out.write(enc.data().data(), static_cast<std::streamsize>(enc.data().size()));
   return out.good() ? 0 : 1;
+}
+
+// Binary COPY files for events and messages: the N generated events plus one flow of
+// `--tree` messages (a root and its children, 3 events each), whose root id is printed.
+int CopyAll(int64_t n) {
+  using utracker::server::storage::BinaryCopyWriter;
+  std::ofstream events_out(absl::GetFlag(FLAGS_out), std::ios::binary);
+  std::ofstream messages_out(absl::GetFlag(FLAGS_out_messages), std::ios::binary);
+  BinaryCopyWriter ev, msg;
+  auto flush = [&](bool force) {
+    if (force || ev.data().size() > (1 << 20)) {
+      events_out.write(ev.data().data(), static_cast<std::streamsize>(ev.data().size()));
+      ev.Consume();
+    }
+    if (force || msg.data().size() > (1 << 20)) {
+      messages_out.write(msg.data().data(), static_cast<std::streamsize>(msg.data().size()));
+      msg.Consume();
+    }
+  };
+  auto add = [&](const utracker::v1::Event& e) {
+    utracker::server::storage::EncodeEvent(e, &ev);
+    if (e.kind() == utracker::v1::EVENT_KIND_SENT) {  // the author's first event: the row
+      utracker::server::storage::MessageRow row;
+      row.first = &e;
+      row.origin_service = e.service();
+      row.origin_sent = true;
+      row.origin_at = row.first_seen_at =
+          utracker::server::storage::PgTimestampMicros(e.occurred_at());
+      if (!e.content().empty()) row.content = &e;
+      utracker::server::storage::EncodeMessageRow(row, &msg);
+    }
+    flush(false);
+  };
+  for (int64_t i = 0; i < n; ++i) add(MakeEvent(static_cast<uint64_t>(i)));
+  // The big flow: ids in their own space, times after the generated ones.
+  const int64_t tree = absl::GetFlag(FLAGS_tree);
+  const std::string root = Id(3, 0);
+  for (int64_t m = 0; m < tree; ++m) {
+    for (int stage = 0; stage < 3; ++stage) {
+      utracker::v1::Event e = MakeEvent(static_cast<uint64_t>(m * 3 + stage));
+      e.set_event_id(Id(4, static_cast<uint64_t>(m * 3 + stage)));
+      e.set_message_id(Id(3, static_cast<uint64_t>(m)));
+      e.set_root_id(root);
+      e.clear_parent_id();
+      e.set_depth(0);
+      if (m > 0) {
+        e.set_parent_id(root);
+        e.set_depth(1);
+      }
+      add(e);
+    }
+  }
+  ev.Finish();
+  msg.Finish();
+  flush(true);
+  std::printf("root=%s\n", root.c_str());
+  return events_out.good() && messages_out.good() ? 0 : 1;
+}
+
+// Times the Flows queries the targets name: GetServiceGraph over 24 h, GetFlow of the big
+// flow, a ListMessages page. Nine runs each; prints the medians.
+int Query() {
+  auto stub = utracker::v1::Flows::NewStub(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()));
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  auto time = [&](auto call) {
+    std::vector<double> ms;
+    for (int i = 0; i < 9; ++i) {
+      const absl::Time start = absl::Now();
+      if (!call()) return -1.0;
+      ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+    }
+    return median(ms);
+  };
+  size_t flow_messages = 0, edges = 0, page = 0;
+  const double graph_ms = time([&] {
+    grpc::ClientContext ctx;
+    utracker::v1::GetServiceGraphRequest req;
+    const int64_t micros = absl::ToUnixMicros(kBase);
+    req.mutable_from()->set_seconds(micros / 1000000 - 3600);
+    req.mutable_to()->set_seconds(micros / 1000000 + 23 * 3600);
+    utracker::v1::GetServiceGraphResponse resp;
+    grpc::Status st = stub->GetServiceGraph(&ctx, req, &resp);
+    if (!st.ok()) std::cerr << "GetServiceGraph: " << st.error_message() << "\n";
+    edges = resp.edges_size();
+    return st.ok();
+  });
+  const double flow_ms = time([&] {
+    grpc::ClientContext ctx;
+    utracker::v1::GetFlowRequest req;
+    req.set_message_id(Id(3, 0));
+    utracker::v1::GetFlowResponse resp;
+    grpc::Status st = stub->GetFlow(&ctx, req, &resp);
+    if (!st.ok()) std::cerr << "GetFlow: " << st.error_message() << "\n";
+    flow_messages = resp.messages_size();
+    return st.ok();
+  });
+  const double page_ms = time([&] {
+    grpc::ClientContext ctx;
+    utracker::v1::ListMessagesRequest req;
+    req.set_page_size(50);
+    req.set_service("payments");
+    utracker::v1::ListMessagesResponse resp;
+    grpc::Status st = stub->ListMessages(&ctx, req, &resp);
+    if (!st.ok()) std::cerr << "ListMessages: " << st.error_message() << "\n";
+    page = resp.messages_size();
+    return st.ok();
+  });
+  std::printf("graph_edges=%zu flow_messages=%zu page_messages=%zu\n", edges, flow_messages, page);
+  std::printf("graph_ms=%.1f flow_ms=%.1f page_ms=%.1f\n", graph_ms, flow_ms, page_ms);
+  return graph_ms < 0 || flow_ms < 0 || page_ms < 0 ? 1 : 0;
 }
 
 int Naive(int64_t n) {
@@ -264,6 +386,8 @@ int main(int argc, char** argv) {
   if (mode == "copyfile") return CopyFile(n);
   if (mode == "naive") return Naive(n);
   if (mode == "stream") return Stream(n);
+  if (mode == "copyall") return CopyAll(n);
+  if (mode == "query") return Query();
   std::cerr << "usage: ingest_loadgen copyfile|naive|stream [--events N] ...\n";
   return 2;
 }

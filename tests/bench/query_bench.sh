@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Flow-query benchmark: loads N generated events (default 10 M; flows of 4 messages, 8
+# services) plus one flow of 1 000 messages into a throwaway PostgreSQL with binary COPY,
+# starts utracker-server on it and times, nine times each (medians):
+#   GetServiceGraph over a 24 h window, GetFlow of the 1 000-message flow, a ListMessages page
+#   (50 messages of one service).
+# Targets (flow-queries issue): graph <= 200 ms, flow <= 20 ms, page <= 50 ms at 10 M events.
+# Last line: graph_ms=<median> flow_ms=<median> page_ms=<median> events=<N>
+# Usage: tests/bench/query_bench.sh [--events N]
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+source "$ROOT/deploy/local/lib.sh"
+
+EVENTS=10000000
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --events) EVENTS="$2"; shift 2 ;;
+    --events=*) EVENTS="${1#*=}"; shift ;;
+    *) ut_die "usage: $0 [--events N]" ;;
+  esac
+done
+
+ut_install_deps
+BUILD="$ROOT/build/release"
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BUILD" --target utracker-server ingest_loadgen >/dev/null
+
+WORK="$(mktemp -d /tmp/utracker-qbench.XXXXXX)"
+chmod 755 "$WORK"  # PostgreSQL's user must reach $WORK/pg
+SERVER_PID=
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill -KILL "$SERVER_PID" 2>/dev/null || true
+  ut_pg_stop "$WORK/pg"
+  ut_root rm -rf "$WORK"
+}
+trap cleanup EXIT
+ut_pg_init "$WORK/pg" "$(ut_free_port 57432)"
+ut_pg_start "$WORK/pg"
+psql "$(ut_pg_url "$WORK/pg" postgres)" -qc "CREATE DATABASE qbench"
+URL="$(ut_pg_url "$WORK/pg" qbench)"
+SERVER="$BUILD/server/utracker-server"
+"$SERVER" --database_url "$URL" --migrate_only 2>/dev/null
+
+ut_log "generating $EVENTS events and a 1000-message flow"
+"$BUILD/tests/bench/ingest_loadgen" copyall --events "$EVENTS" --out "$WORK/events.copy" \
+  --out_messages "$WORK/messages.copy" >/dev/null
+ut_log "loading (binary COPY), then ANALYZE"
+EV_COLS="event_id, occurred_at, message_id, parent_id, root_id, depth, service, instance, kind, name, destination, attributes, error"
+MSG_COLS="id, parent_id, root_id, depth, origin_service, origin_declared, origin_sent, origin_at, first_seen_at, content_type, content"
+psql "$URL" -qc "\\copy events ($EV_COLS) FROM '$WORK/events.copy' WITH (FORMAT binary)"
+psql "$URL" -qc "\\copy messages ($MSG_COLS) FROM '$WORK/messages.copy' WITH (FORMAT binary)"
+psql "$URL" -qc "INSERT INTO services SELECT service, coalesce(instance, ''), min(occurred_at), max(occurred_at) FROM events GROUP BY 1, 2"
+psql "$URL" -qc "ANALYZE"
+
+"$SERVER" --listen 127.0.0.1:0 --database_url "$URL" > "$WORK/server.out" 2> "$WORK/server.err" &
+SERVER_PID=$!
+for _ in $(seq 300); do grep -q "listening on" "$WORK/server.out" && break; sleep 0.1; done
+ADDR="$(sed -n 's/.*listening on //p' "$WORK/server.out")"
+OUT="$("$BUILD/tests/bench/ingest_loadgen" query --server "$ADDR")"
+echo "$OUT" | head -1
+echo "$(echo "$OUT" | tail -1) events=$EVENTS"
