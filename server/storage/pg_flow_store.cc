@@ -28,7 +28,9 @@ constexpr const char* kEventSelect =
     "event_id::text, message_id::text, coalesce(parent_id::text, ''), root_id::text, depth,"
     " service, coalesce(instance, ''), kind::text, coalesce(name, ''),"
     " (extract(epoch FROM occurred_at) * 1000000)::int8, coalesce(destination, ''),"
-    " coalesce(attributes::text, ''), coalesce(error, '')";
+    " (SELECT array_agg(x ORDER BY t.k, o) FROM jsonb_each_text(attributes) AS t(k, v),"
+    "   unnest(ARRAY[t.k, t.v]) WITH ORDINALITY AS u(x, o)),"
+    " coalesce(error, '')";
 
 void SetMicros(int64_t micros, google::protobuf::Timestamp* ts) {
   // Floor division: timestamps before 1970 have negative micros.
@@ -70,14 +72,23 @@ void ReadMessage(const pqxx::row& row, v1::TrackedMessage* m) {
   }
 }
 
-void ReadAttributes(const std::string& json, v1::Event* e) {
-  if (json.empty()) return;
-  google::protobuf::Struct parsed;
-  // We wrote this jsonb ourselves as an object of strings; anything else is skipped.
-  if (!google::protobuf::util::JsonStringToMessage(json, &parsed).ok()) return;
-  for (const auto& [key, value] : parsed.fields()) {
-    if (value.kind_case() == google::protobuf::Value::kStringValue) {
-      (*e->mutable_attributes())[key] = value.string_value();
+// Attributes come as a flat text[] {k1, v1, k2, v2, ...} (see kEventSelect): parsing
+// jsonb text with protobuf's JSON parser cost ~20 µs per event, most of a big GetFlow.
+void ReadAttributes(const pqxx::field& field, v1::Event* e) {
+  if (field.is_null()) return;
+  pqxx::array_parser parser = field.as_array();
+  std::string key;
+  bool have_key = false;
+  for (;;) {
+    auto [juncture, value] = parser.get_next();
+    if (juncture == pqxx::array_parser::done) break;
+    if (juncture != pqxx::array_parser::string_value) continue;
+    if (!have_key) {
+      key = std::move(value);
+      have_key = true;
+    } else {
+      (*e->mutable_attributes())[key] = std::move(value);
+      have_key = false;
     }
   }
 }
@@ -94,7 +105,7 @@ void ReadEvent(const pqxx::row& row, v1::Event* e) {
   e->set_name(row[8].as<std::string>());
   SetMicros(row[9].as<int64_t>(), e->mutable_occurred_at());
   e->set_destination(row[10].as<std::string>());
-  ReadAttributes(row[11].as<std::string>(), e);
+  ReadAttributes(row[11], e);
   e->set_error(row[12].as<std::string>());
 }
 

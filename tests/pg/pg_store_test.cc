@@ -164,6 +164,7 @@ TEST_F(PgStoreTest, FlowStoreReturnsMessagesAndFlowsOfThreeGenerations) {
       MakeEvent(grand, "carl", v1::EVENT_KIND_SENT, t0_ + absl::Milliseconds(40), child, root, 2),
   };
   (*events[0].mutable_attributes())["k"] = "v";
+  (*events[0].mutable_attributes())["odd, \"key\""] = "a,\"b\"{c}\\d NULL";
   ASSERT_TRUE(store_->Store(Ptrs(events)).ok());
   PgFlowStore flows(db_.url());
 
@@ -177,6 +178,8 @@ TEST_F(PgStoreTest, FlowStoreReturnsMessagesAndFlowsOfThreeGenerations) {
   EXPECT_EQ(flow->messages[2].depth(), 2u);
   EXPECT_EQ(flow->messages[0].events_size(), 2);
   EXPECT_EQ(flow->messages[0].events(0).attributes().at("k"), "v");
+  EXPECT_EQ(flow->messages[0].events(0).attributes().at("odd, \"key\""), "a,\"b\"{c}\\d NULL");
+  EXPECT_EQ(flow->messages[0].events(0).attributes_size(), 2);
   EXPECT_FALSE(flow->truncated);
 
   auto small = flows.GetFlow(root, false, 2);
