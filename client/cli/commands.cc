@@ -164,16 +164,42 @@ int RunLog(const Args& a, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
+bool HaveDot(std::ostream& err) {
+  if (std::system("command -v dot >/dev/null 2>&1") == 0) return true;
+  err << "utracker: svg and png need Graphviz's `dot` (Debian: apt-get install graphviz); "
+         "--format dot prints the graph for it\n";
+  return false;
+}
+
+// Renders DOT through Graphviz; its output goes straight to our stdout.
+int RenderDot(const std::string& text, const std::string& format, std::ostream& out,
+              std::ostream& err) {
+  out.flush();
+  FILE* dot = popen(absl::StrCat("dot -T", format).c_str(), "w");
+  if (dot == nullptr) {
+    err << "utracker: cannot run dot\n";
+    return kExitFailed;
+  }
+  std::fwrite(text.data(), 1, text.size(), dot);
+  if (pclose(dot) != 0) {
+    err << "utracker: dot failed\n";
+    return kExitFailed;
+  }
+  return kExitOk;
+}
+
 int RunFlow(const Args& a, std::ostream& out, std::ostream& err) {
   if (a.positional.size() != 1) {
     err << "utracker flow: give exactly one message id\n";
     return kExitUsage;
   }
   const std::string format = a.Get("format", "tree");
-  if (format != "tree" && format != "json" && format != "mermaid") {
-    err << "utracker flow: --format is tree, mermaid or json\n";
+  if (format != "tree" && format != "json" && format != "mermaid" && format != "dot" &&
+      format != "svg" && format != "png") {
+    err << "utracker flow: --format is tree, mermaid, dot, svg, png or json\n";
     return kExitUsage;
   }
+  if ((format == "svg" || format == "png") && !HaveDot(err)) return kExitFailed;
   absl::Duration timeout;
   if (!Timeout(a, &timeout, err)) return kExitUsage;
   grpc::ClientContext ctx;
@@ -187,6 +213,10 @@ int RunFlow(const Args& a, std::ostream& out, std::ostream& err) {
     out << ToJson(resp) << "\n";
   } else if (format == "mermaid") {
     out << FlowToMermaid(resp);
+  } else if (format == "dot") {
+    out << FlowToDot(resp);
+  } else if (format == "svg" || format == "png") {
+    return RenderDot(FlowToDot(resp), format, out, err);
   } else {
     out << FlowToText(resp, absl::UTCTimeZone());
   }
@@ -284,13 +314,7 @@ int RunGraph(const Args& a, std::ostream& out, std::ostream& err) {
     range.mutable_from()->set_seconds(micros / 1000000);
   }
   if (!TimeRange(a, &range, err)) return kExitUsage;
-  if ((format == "svg" || format == "png") &&
-      std::system("command -v dot >/dev/null 2>&1") != 0) {
-    err << "utracker graph: --format " << format
-        << " needs Graphviz's `dot` (Debian: apt-get install graphviz); "
-           "--format dot prints the graph for it\n";
-    return kExitFailed;
-  }
+  if ((format == "svg" || format == "png") && !HaveDot(err)) return kExitFailed;
   absl::Duration timeout;
   if (!Timeout(a, &timeout, err)) return kExitUsage;
   grpc::ClientContext ctx;
@@ -308,19 +332,7 @@ int RunGraph(const Args& a, std::ostream& out, std::ostream& err) {
   } else if (format == "dot") {
     out << GraphToDot(resp);
   } else {
-    // Render through Graphviz; its output goes straight to our stdout.
-    out.flush();
-    FILE* dot = popen(absl::StrCat("dot -T", format).c_str(), "w");
-    if (dot == nullptr) {
-      err << "utracker graph: cannot run dot\n";
-      return kExitFailed;
-    }
-    const std::string text = GraphToDot(resp);
-    std::fwrite(text.data(), 1, text.size(), dot);
-    if (pclose(dot) != 0) {
-      err << "utracker graph: dot failed\n";
-      return kExitFailed;
-    }
+    return RenderDot(GraphToDot(resp), format, out, err);
   }
   return kExitOk;
 }
@@ -398,9 +410,11 @@ const std::map<std::string, Command>& Commands() {
         RunLog}},
       {"flow",
        {"show the whole flow (tree) a message belongs to",
-        "utracker flow ID [--format tree|mermaid|json]\n\nmermaid: a sequence diagram of the "
-        "conversation (paste into any Mermaid renderer).",
-        {{"format", "tree (default), mermaid or json"}, kServerFlag, kTimeoutFlag, kHelpFlag},
+        "utracker flow ID [--format tree|mermaid|dot|svg|png|json]\n\nmermaid: a sequence "
+        "diagram of the conversation (paste into any Mermaid renderer); dot/svg/png: the tree "
+        "of messages drawn by Graphviz.",
+        {{"format", "tree (default), mermaid, dot, svg, png or json"}, kServerFlag, kTimeoutFlag,
+         kHelpFlag},
         RunFlow}},
       {"messages",
        {"list messages, newest first, with filters",

@@ -171,6 +171,56 @@ std::string FlowToMermaid(const v1::GetFlowResponse& flow) {
   return absl::StrCat("sequenceDiagram\n", participants, body);
 }
 
+std::string FlowToDot(const v1::GetFlowResponse& flow) {
+  auto quote = [](absl::string_view text) {
+    std::string out = "\"";
+    for (char c : text) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      if (c == '\n') {
+        out += "\\n";
+        continue;
+      }
+      out.push_back(c);
+    }
+    return out + "\"";
+  };
+  std::string out = "digraph flow {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fillcolor=white];\n";
+  std::set<std::string> ids;
+  for (const auto& m : flow.messages()) ids.insert(m.id());
+  for (const auto& m : flow.messages()) {
+    std::string label = absl::StrCat(m.id().substr(0, 8), "  ", m.origin_service());
+    std::set<std::string> destinations(m.destinations().begin(), m.destinations().end());
+    for (const v1::Event& e : m.events()) {
+      if (!e.destination().empty()) destinations.insert(e.destination());
+    }
+    if (!destinations.empty()) absl::StrAppend(&label, " → ", absl::StrJoin(destinations, ", "));
+    absl::StrAppend(&label, "\n", StateName(m.state()));
+    if (m.has_send_to_receive()) {
+      absl::StrAppend(&label, "  received +", ShortDuration(ToDuration(m.send_to_receive())));
+    }
+    if (m.has_receive_to_process()) {
+      absl::StrAppend(&label, "  processed +", ShortDuration(ToDuration(m.receive_to_process())));
+    }
+    for (const v1::Event& e : m.events()) {
+      if (e.kind() == v1::EVENT_KIND_FAILED && !e.error().empty()) {
+        absl::StrAppend(&label, "\n", e.service(), ": ", e.error());
+      }
+    }
+    const char* color = m.state() == v1::MESSAGE_STATE_FAILED      ? "#f8d0d0"
+                        : m.state() == v1::MESSAGE_STATE_PROCESSED ? "#d8f0d8"
+                        : m.state() == v1::MESSAGE_STATE_RECEIVED  ? "#e8eef8"
+                                                                   : "#fbe3c0";
+    absl::StrAppend(&out, "  ", quote(m.id()), " [label=", quote(label), ", fillcolor=\"", color,
+                    "\"];\n");
+  }
+  for (const auto& m : flow.messages()) {
+    if (!m.parent_id().empty() && ids.count(m.parent_id())) {
+      absl::StrAppend(&out, "  ", quote(m.parent_id()), " -> ", quote(m.id()), ";\n");
+    }
+  }
+  return out + "}\n";
+}
+
 std::string MessageLine(const v1::TrackedMessage& m, absl::TimeZone tz) {
   return absl::StrCat(absl::FormatTime("%Y-%m-%d %H:%M:%E3S  ", ToTime(m.first_seen_at()), tz),
                       Headline(m));

@@ -21,6 +21,11 @@ std::string MessageToText(const v1::TrackedMessage& message, absl::TimeZone tz);
 // texts escaped, so odd names cannot break the diagram.
 std::string FlowToMermaid(const v1::GetFlowResponse& flow);
 
+// Graphviz DOT of a flow: one node per message (author → destinations, state, hop
+// latencies), an arrow from each parent to its children; failed messages red, processed
+// green, still in flight orange. Texts are quoted and escaped.
+std::string FlowToDot(const v1::GetFlowResponse& flow);
+
 // One line per message (first seen, id, author → destinations, state, latency).
 std::string MessageLine(const v1::TrackedMessage& message, absl::TimeZone tz);
 

@@ -118,6 +118,11 @@ TEST(ClientE2E, CliLogsEventsAndShowsTheFlow) {
   EXPECT_TRUE(absl::StartsWith(mermaid, "sequenceDiagram\n")) << mermaid;
   EXPECT_TRUE(absl::StrContains(mermaid, "Note right of s2: FAILED db down")) << mermaid;
 
+  auto [drc, flow_svg] = Cli({"flow", addr, child, "--format", "svg"});
+  EXPECT_EQ(drc, 0);
+  EXPECT_TRUE(absl::StrContains(flow_svg, "<svg")) << flow_svg.substr(0, 200);
+  EXPECT_TRUE(absl::StrContains(flow_svg, "db down")) << "the failure is drawn";
+
   auto [lrc, listing] = Cli({"messages", addr, "--state", "failed"});
   EXPECT_EQ(lrc, 0);
   EXPECT_TRUE(absl::StrContains(listing, child + "  bob → carl  FAILED")) << listing;

@@ -79,6 +79,26 @@ TEST(FlowText, MermaidAliasesAndEscapesOddServiceNames) {
             "  Note right of s1: FAILED boom#59; bad\n");
 }
 
+TEST(FlowText, DotDrawsParentToChildColouredByState) {
+  v1::GetFlowResponse flow;
+  auto* root = flow.add_messages();
+  root->set_id("0190a1a0-0000-7000-8000-0000000000aa");
+  root->set_origin_service("al\"ice");
+  root->set_state(v1::MESSAGE_STATE_PROCESSED);
+  root->add_destinations("bob");
+  auto* child = flow.add_messages();
+  child->set_id("0190a1a0-0000-7000-8000-0000000000bb");
+  child->set_parent_id(root->id());
+  child->set_origin_service("bob");
+  child->set_state(v1::MESSAGE_STATE_FAILED);
+  *child->add_events() = testing::MakeEvent(child->id(), "carl", v1::EVENT_KIND_FAILED, absl::Now());
+  child->mutable_events(0)->set_error("db \"down\"");
+  const std::string dot = FlowToDot(flow);
+  EXPECT_TRUE(absl::StrContains(dot, "[label=\"0190a1a0  al\\\"ice → bob\\nPROCESSED\", fillcolor=\"#d8f0d8\"]")) << dot;
+  EXPECT_TRUE(absl::StrContains(dot, "carl: db \\\"down\\\"\", fillcolor=\"#f8d0d0\"]")) << dot;
+  EXPECT_TRUE(absl::StrContains(dot, "\"0190a1a0-0000-7000-8000-0000000000aa\" -> \"0190a1a0-0000-7000-8000-0000000000bb\";")) << dot;
+}
+
 TEST(GraphText, DotAndMermaidQuoteOddNamesAndMarkFailingEdges) {
   v1::GetServiceGraphResponse g;
   auto* n = g.add_nodes();
