@@ -413,7 +413,9 @@ const std::map<std::string, Command>& Commands() {
         "utracker flow ID [--format tree|mermaid|dot|svg|png|json]\n\nmermaid: a sequence "
         "diagram of the conversation (paste into any Mermaid renderer); dot/svg/png: the tree "
         "of messages drawn by Graphviz.",
-        {{"format", "tree (default), mermaid, dot, svg, png or json"}, kServerFlag, kTimeoutFlag,
+        {{"format", "tree (default), mermaid, dot, svg, png or json"},
+         kServerFlag,
+         kTimeoutFlag,
          kHelpFlag},
         RunFlow}},
       {"messages",
@@ -443,7 +445,9 @@ const std::map<std::string, Command>& Commands() {
          {"from", "window start (RFC 3339)"},
          {"to", "window end (RFC 3339; default now)"},
          {"format", "dot (default), mermaid, svg, png or json"},
-         kServerFlag, kTimeoutFlag, kHelpFlag},
+         kServerFlag,
+         kTimeoutFlag,
+         kHelpFlag},
         RunGraph}},
       {"services",
        {"list the services that ever logged: first/last seen, instances",

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "graph_text.h"
 
 namespace utracker::cli {
 namespace {
@@ -172,19 +173,9 @@ std::string FlowToMermaid(const v1::GetFlowResponse& flow) {
 }
 
 std::string FlowToDot(const v1::GetFlowResponse& flow) {
-  auto quote = [](absl::string_view text) {
-    std::string out = "\"";
-    for (char c : text) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      if (c == '\n') {
-        out += "\\n";
-        continue;
-      }
-      out.push_back(c);
-    }
-    return out + "\"";
-  };
-  std::string out = "digraph flow {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fillcolor=white];\n";
+  std::string out =
+      "digraph flow {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", "
+      "fillcolor=white];\n";
   std::set<std::string> ids;
   for (const auto& m : flow.messages()) ids.insert(m.id());
   for (const auto& m : flow.messages()) {
@@ -210,12 +201,12 @@ std::string FlowToDot(const v1::GetFlowResponse& flow) {
                         : m.state() == v1::MESSAGE_STATE_PROCESSED ? "#d8f0d8"
                         : m.state() == v1::MESSAGE_STATE_RECEIVED  ? "#e8eef8"
                                                                    : "#fbe3c0";
-    absl::StrAppend(&out, "  ", quote(m.id()), " [label=", quote(label), ", fillcolor=\"", color,
-                    "\"];\n");
+    absl::StrAppend(&out, "  ", DotQuote(m.id()), " [label=", DotQuote(label), ", fillcolor=\"",
+                    color, "\"];\n");
   }
   for (const auto& m : flow.messages()) {
     if (!m.parent_id().empty() && ids.count(m.parent_id())) {
-      absl::StrAppend(&out, "  ", quote(m.parent_id()), " -> ", quote(m.id()), ";\n");
+      absl::StrAppend(&out, "  ", DotQuote(m.parent_id()), " -> ", DotQuote(m.id()), ";\n");
     }
   }
   return out + "}\n";

@@ -19,29 +19,24 @@ std::string EdgeLabel(const v1::ServiceEdge& e) {
   return label;
 }
 
-// A DOT double-quoted string.
-std::string DotQuote(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out.push_back(c);
-  }
-  return out + "\"";
-}
-
 std::string MermaidQuote(absl::string_view s) {
   std::string out = "\"";
   for (char c : s) {
     switch (c) {
-      case '"': out += "#quot;"; break;
-      case '\n': out += " "; break;
-      case '<': out += "#lt;"; break;
-      case '>': out += "#gt;"; break;
-      default: out.push_back(c);
+      case '"':
+        out += "#quot;";
+        break;
+      case '\n':
+        out += " ";
+        break;
+      case '<':
+        out += "#lt;";
+        break;
+      case '>':
+        out += "#gt;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out + "\"";
@@ -58,6 +53,19 @@ std::set<std::string> Services(const v1::GetServiceGraphResponse& g) {
 }
 
 }  // namespace
+
+std::string DotQuote(absl::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out + "\"";
+}
 
 std::string GraphToDot(const v1::GetServiceGraphResponse& g) {
   std::string out = "digraph utracker {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n";
@@ -102,7 +110,8 @@ std::string GraphToMermaid(const v1::GetServiceGraphResponse& g) {
     }
     absl::StrAppend(&out, "  ", alias[e.sender()], " -->|", MermaidQuote(label), "| ",
                     alias[e.handler()], "\n");
-    if (e.failures() > 0) absl::StrAppend(&styles, "  linkStyle ", index, " stroke:red,color:red\n");
+    if (e.failures() > 0)
+      absl::StrAppend(&styles, "  linkStyle ", index, " stroke:red,color:red\n");
     ++index;
   }
   return out + styles;

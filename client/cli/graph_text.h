@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "utracker/v1/flows.pb.h"
 
 namespace utracker::cli {
@@ -11,6 +12,9 @@ namespace utracker::cli {
 // destination labelled "<count> msgs, p95 <latency>[, <n> failed]"; edges with failures are
 // red. Names are quoted and escaped, so any service name is safe.
 std::string GraphToDot(const v1::GetServiceGraphResponse& graph);
+
+// `text` as a DOT double-quoted string (quotes and backslashes escaped, newlines as \n).
+std::string DotQuote(absl::string_view text);
 
 // The same as a Mermaid flowchart (aliases, escaped labels, failing edges in red).
 std::string GraphToMermaid(const v1::GetServiceGraphResponse& graph);

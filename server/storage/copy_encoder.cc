@@ -58,6 +58,19 @@ void PutAttributes(const v1::Event& event, BinaryCopyWriter* out) {
   out->PutText(json);
 }
 
+// message_id, parent_id (NULL for a root), root_id, depth: the same four columns in events
+// and messages rows.
+void PutLineage(const v1::Event& e, BinaryCopyWriter* out) {
+  out->PutUuid(e.message_id());
+  if (e.parent_id().empty()) {
+    out->PutNull();
+  } else {
+    out->PutUuid(e.parent_id());
+  }
+  out->PutUuid(e.root_id().empty() ? e.message_id() : e.root_id());
+  out->PutInt32Column(static_cast<int32_t>(e.depth()));
+}
+
 }  // namespace
 
 absl::string_view EventKindLabel(v1::EventKind kind) {
@@ -142,14 +155,7 @@ void EncodeEvent(const v1::Event& e, BinaryCopyWriter* out) {
   out->BeginRow(kEventColumnCount);
   out->PutUuid(e.event_id());
   out->PutTimestamp(PgTimestampMicros(e.occurred_at()));
-  out->PutUuid(e.message_id());
-  if (e.parent_id().empty()) {
-    out->PutNull();
-  } else {
-    out->PutUuid(e.parent_id());
-  }
-  out->PutUuid(e.root_id().empty() ? e.message_id() : e.root_id());
-  out->PutInt32Column(static_cast<int32_t>(e.depth()));
+  PutLineage(e, out);
   out->PutText(e.service());
   out->PutOptionalText(e.instance());
   out->PutText(EventKindLabel(e.kind()));
@@ -162,14 +168,7 @@ void EncodeEvent(const v1::Event& e, BinaryCopyWriter* out) {
 void EncodeMessageRow(const MessageRow& r, BinaryCopyWriter* out) {
   const v1::Event& e = *r.first;
   out->BeginRow(kMessageRowColumnCount);
-  out->PutUuid(e.message_id());
-  if (e.parent_id().empty()) {
-    out->PutNull();
-  } else {
-    out->PutUuid(e.parent_id());
-  }
-  out->PutUuid(e.root_id().empty() ? e.message_id() : e.root_id());
-  out->PutInt32Column(static_cast<int32_t>(e.depth()));
+  PutLineage(e, out);
   out->PutText(r.origin_service);
   out->PutBool(r.origin_declared);
   out->PutBool(r.origin_sent);

@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "support/event_factory.h"
+#include "support/local_channel.h"
 #include "support/process.h"
 #include "support/tcp_proxy.h"
 #include "support/test_database.h"
@@ -28,18 +29,15 @@ using testing::AwaitListening;
 using testing::ChildProcess;
 using testing::ServerArgs;
 
-std::shared_ptr<grpc::Channel> Channel(int port) {
-  return grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                             grpc::InsecureChannelCredentials());
-}
-
 grpc::health::v1::HealthCheckResponse::ServingStatus Health(int port) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   grpc::health::v1::HealthCheckRequest req;
   req.set_service("utracker.v1.Tracker");
   grpc::health::v1::HealthCheckResponse resp;
-  if (!grpc::health::v1::Health::NewStub(Channel(port))->Check(&ctx, req, &resp).ok()) {
+  if (!grpc::health::v1::Health::NewStub(testing::LocalChannel(port))
+           ->Check(&ctx, req, &resp)
+           .ok()) {
     return grpc::health::v1::HealthCheckResponse::UNKNOWN;
   }
   return resp.status();
@@ -132,7 +130,7 @@ TEST(IngestE2E, TenThousandEventsWithFourPoisonedOnes) {
                                                                86400 * 365);
   req.mutable_events(4567)->set_destination(std::string(wire::kMaxDestinationBytes + 1, 'd'));
   grpc::ClientContext ctx;
-  auto stream = v1::Tracker::NewStub(Channel(port))->LogEvents(&ctx);
+  auto stream = v1::Tracker::NewStub(testing::LocalChannel(port))->LogEvents(&ctx);
   ASSERT_TRUE(stream->Write(req));
   v1::LogEventsResponse resp;
   ASSERT_TRUE(stream->Read(&resp));
@@ -208,7 +206,7 @@ TEST(IngestE2E, AFastAndASlowClientKeepServerMemoryUnderItsBound) {
   std::atomic<bool> stop{false};
   std::thread slow([&] {
     grpc::ClientContext ctx;
-    auto stream = v1::Tracker::NewStub(Channel(port))->LogEvents(&ctx);
+    auto stream = v1::Tracker::NewStub(testing::LocalChannel(port))->LogEvents(&ctx);
     v1::LogEventsRequest req;
     for (int i = 0; i < 2000; ++i) {
       v1::Event e = testing::MakeEvent(wire::NewUuidV7(), "slow", v1::EVENT_KIND_SENT, absl::Now());

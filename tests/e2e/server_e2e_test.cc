@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "support/event_factory.h"
+#include "support/local_channel.h"
 #include "support/process.h"
 #include "support/test_database.h"
 #include "utracker/v1/flows.grpc.pb.h"
@@ -23,11 +24,6 @@ namespace {
 using testing::AwaitListening;
 using testing::ChildProcess;
 using testing::ServerArgs;
-
-std::shared_ptr<grpc::Channel> Channel(int port) {
-  return grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                             grpc::InsecureChannelCredentials());
-}
 
 std::string Psql(const std::string& url, const std::string& sql) {
   auto [code, out] = testing::RunCommand({UTRACKER_PSQL_BIN, url, "-Atc", sql});
@@ -45,7 +41,7 @@ TEST(ServerE2E, StreamEventsReadThemBackOverGrpcAndPsqlThenRestart) {
     ChildProcess server(UTRACKER_SERVER_BIN, ServerArgs(db.url()));
     const int port = AwaitListening(server);
     ASSERT_GT(port, 0);
-    auto channel = Channel(port);
+    auto channel = testing::LocalChannel(port);
 
     {
       grpc::ClientContext ctx;
@@ -137,7 +133,7 @@ TEST(ServerE2E, StreamEventsReadThemBackOverGrpcAndPsqlThenRestart) {
   v1::GetMessageRequest mr;
   mr.set_message_id(root);
   v1::GetMessageResponse m;
-  ASSERT_TRUE(v1::Flows::NewStub(Channel(port))->GetMessage(&ctx, mr, &m).ok());
+  ASSERT_TRUE(v1::Flows::NewStub(testing::LocalChannel(port))->GetMessage(&ctx, mr, &m).ok());
   EXPECT_EQ(m.message().events_size(), 2);
   EXPECT_EQ(again.Signal(SIGINT, absl::Seconds(20)), std::optional<int>(0));
 }
@@ -149,7 +145,7 @@ TEST(ServerE2E, ShutdownWithAnOpenStreamFinishesItAndExitsZero) {
   const int port = AwaitListening(server);
   ASSERT_GT(port, 0);
   grpc::ClientContext ctx;
-  auto stream = v1::Tracker::NewStub(Channel(port))->LogEvents(&ctx);
+  auto stream = v1::Tracker::NewStub(testing::LocalChannel(port))->LogEvents(&ctx);
   v1::LogEventsRequest req;
   req.set_seq(5);
   for (int i = 0; i < 500; ++i) {
