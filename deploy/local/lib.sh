@@ -103,3 +103,21 @@ ut_pg_url() {
   pw="$(ut_as_pg cat "$dir/password")"
   echo "postgresql://utracker:${pw}@127.0.0.1:$(ut_pg_port "$dir")/${db}"
 }
+
+# For the benchmarks: builds the named targets (Release) and starts a throwaway cluster.
+# Sets BUILD, WORK (a temporary directory, removed on exit) and SERVER_PID (killed on exit if
+# the caller set it). Usage: ut_bench_setup PORT_BASE TARGET...
+ut_bench_setup() {
+  local port_base="$1"
+  shift
+  ut_install_deps
+  BUILD="$UT_ROOT/build/release"
+  cmake -S "$UT_ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$BUILD" --target "$@" >/dev/null
+  WORK="$(mktemp -d /tmp/utracker-bench.XXXXXX)"
+  chmod 755 "$WORK"  # PostgreSQL's user must reach $WORK/pg
+  SERVER_PID=
+  trap 'if [ -n "$SERVER_PID" ]; then kill -KILL "$SERVER_PID" 2>/dev/null || true; fi; ut_pg_stop "$WORK/pg"; ut_root rm -rf "$WORK"' EXIT
+  ut_pg_init "$WORK/pg" "$(ut_free_port "$port_base")"
+  ut_pg_start "$WORK/pg"
+}

@@ -5,7 +5,8 @@
 #  (c) end to end: the client library's streamers -> utracker-server -> committed and acked,
 # then checks (c) in the table: count == N, no duplicates, and the server's peak RSS.
 # Last line: e2e/copy=<ratio> e2e/naive=<ratio> events=<N> lost=<n> duplicates=<n>
-# Usage: tests/bench/ingest_bench.sh [--events N] [--writers W]   (default 2 000 000)
+# Usage: tests/bench/ingest_bench.sh [--events N] [--writers W] [--server_flag --flag=value]
+#        (default N = 2 000 000; --server_flag passes one more flag to utracker-server)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 source "$ROOT/deploy/local/lib.sh"
@@ -19,26 +20,11 @@ while [ $# -gt 0 ]; do
     --writers) SERVER_FLAGS+=("--writers=$2"); shift 2 ;;
     --server_flag) SERVER_FLAGS+=("$2"); shift 2 ;;
     --writers=*) SERVER_FLAGS+=("--writers=${1#*=}"); shift ;;
-    *) ut_die "usage: $0 [--events N] [--writers W]" ;;
+    *) ut_die "usage: $0 [--events N] [--writers W] [--server_flag --flag=value]" ;;
   esac
 done
 
-ut_install_deps
-BUILD="$ROOT/build/release"
-cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$BUILD" --target utracker-server ingest_loadgen >/dev/null
-
-WORK="$(mktemp -d /tmp/utracker-bench.XXXXXX)"
-chmod 755 "$WORK"  # PostgreSQL's user must reach $WORK/pg
-SERVER_PID=
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill -KILL "$SERVER_PID" 2>/dev/null || true
-  ut_pg_stop "$WORK/pg"
-  ut_root rm -rf "$WORK"
-}
-trap cleanup EXIT
-ut_pg_init "$WORK/pg" "$(ut_free_port 56432)"
-ut_pg_start "$WORK/pg"
+ut_bench_setup 56432 utracker-server ingest_loadgen
 ADMIN="$(ut_pg_url "$WORK/pg" postgres)"
 LOADGEN="$BUILD/tests/bench/ingest_loadgen"
 SERVER="$BUILD/server/utracker-server"

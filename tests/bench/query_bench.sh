@@ -20,22 +20,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-ut_install_deps
-BUILD="$ROOT/build/release"
-cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$BUILD" --target utracker-server ingest_loadgen >/dev/null
-
-WORK="$(mktemp -d /tmp/utracker-qbench.XXXXXX)"
-chmod 755 "$WORK"  # PostgreSQL's user must reach $WORK/pg
-SERVER_PID=
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill -KILL "$SERVER_PID" 2>/dev/null || true
-  ut_pg_stop "$WORK/pg"
-  ut_root rm -rf "$WORK"
-}
-trap cleanup EXIT
-ut_pg_init "$WORK/pg" "$(ut_free_port 57432)"
-ut_pg_start "$WORK/pg"
+ut_bench_setup 57432 utracker-server ingest_loadgen
 psql "$(ut_pg_url "$WORK/pg" postgres)" -qc "CREATE DATABASE qbench"
 URL="$(ut_pg_url "$WORK/pg" qbench)"
 SERVER="$BUILD/server/utracker-server"
