@@ -7,7 +7,7 @@ UT_PG_BIN=/usr/lib/postgresql/15/bin
 UT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
-  libpqxx-dev libpq-dev libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev
+  libpqxx-dev libpq-dev libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev libcpp-httplib-dev
   postgresql-15 postgresql-client-15 graphviz
 )
 
