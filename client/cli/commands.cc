@@ -1,6 +1,7 @@
 #include "commands.h"
 
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
@@ -22,6 +23,8 @@
 
 namespace utracker::cli {
 namespace {
+
+using google::protobuf::util::TimeUtil;
 
 struct Command {
   std::string summary;
@@ -232,9 +235,7 @@ bool TimeRange(const Args& a, v1::ListMessagesRequest* req, std::ostream& err) {
       err << "utracker: --" << flag << " wants RFC 3339, e.g. 2026-11-28T10:00:00Z\n";
       return false;
     }
-    const int64_t micros = absl::ToUnixMicros(t);
-    ts->set_seconds(micros / 1000000);
-    ts->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+    *ts = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
     return true;
   };
   if (a.Has("since")) {
@@ -243,9 +244,7 @@ bool TimeRange(const Args& a, v1::ListMessagesRequest* req, std::ostream& err) {
       err << "utracker: --since wants a duration such as 15m or 24h\n";
       return false;
     }
-    const int64_t micros = absl::ToUnixMicros(absl::Now() - d);
-    req->mutable_from()->set_seconds(micros / 1000000);
-    req->mutable_from()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+    *req->mutable_from() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(absl::Now() - d));
   }
   if (a.Has("from") && !set("from", req->mutable_from())) return false;
   if (a.Has("to") && !set("to", req->mutable_to())) return false;
@@ -310,8 +309,8 @@ int RunGraph(const Args& a, std::ostream& out, std::ostream& err) {
   }
   v1::ListMessagesRequest range;  // reuses the --since/--from/--to parsing
   if (!a.Has("since") && !a.Has("from")) {
-    const int64_t micros = absl::ToUnixMicros(absl::Now() - absl::Hours(1));
-    range.mutable_from()->set_seconds(micros / 1000000);
+    *range.mutable_from() =
+        TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(absl::Now() - absl::Hours(1)));
   }
   if (!TimeRange(a, &range, err)) return kExitUsage;
   if ((format == "svg" || format == "png") && !HaveDot(err)) return kExitFailed;

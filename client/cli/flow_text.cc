@@ -1,5 +1,7 @@
 #include "flow_text.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -14,11 +16,7 @@ namespace utracker::cli {
 namespace {
 
 absl::Time ToTime(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
-absl::Duration ToDuration(const google::protobuf::Duration& d) {
-  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+  return absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(ts));
 }
 
 std::string KindName(v1::EventKind k) {
@@ -43,10 +41,10 @@ std::string Headline(const v1::TrackedMessage& m) {
   if (!destinations.empty()) absl::StrAppend(&line, " → ", absl::StrJoin(destinations, ", "));
   absl::StrAppend(&line, "  ", StateName(m.state()));
   if (m.has_send_to_receive()) {
-    absl::StrAppend(&line, "  send→receive ", ShortDuration(ToDuration(m.send_to_receive())));
+    absl::StrAppend(&line, "  send→receive ", ShortDuration(m.send_to_receive()));
   }
   if (m.has_receive_to_process()) {
-    absl::StrAppend(&line, "  receive→process ", ShortDuration(ToDuration(m.receive_to_process())));
+    absl::StrAppend(&line, "  receive→process ", ShortDuration(m.receive_to_process()));
   }
   return line;
 }
@@ -81,40 +79,6 @@ void AppendTree(const std::string& id,
   for (const std::string& child : it->second) {
     AppendTree(child, by_id, children, tz, indent + "  ", out);
   }
-}
-
-// Mermaid text: no line breaks, and the characters its parser treats specially as entities.
-std::string MermaidText(absl::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '\n':
-      case '\r':
-        out += ' ';
-        break;
-      case ';':
-        out += "#59;";
-        break;
-      case '#':
-        out += "#35;";
-        break;
-      case '"':
-        out += "#quot;";
-        break;
-      case ':':
-        out += "#58;";
-        break;
-      case '<':
-        out += "#lt;";
-        break;
-      case '>':
-        out += "#gt;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -155,7 +119,7 @@ std::string FlowToMermaid(const v1::GetFlowResponse& flow) {
       const std::string& to = participant(handler);
       std::string text = label;
       if (m->has_send_to_receive())
-        absl::StrAppend(&text, " (", ShortDuration(ToDuration(m->send_to_receive())), ")");
+        absl::StrAppend(&text, " (", ShortDuration(m->send_to_receive()), ")");
       absl::StrAppend(&body, "  ", from, m->state() == v1::MESSAGE_STATE_FAILED ? "-x" : "->>", to,
                       ": ", MermaidText(text), "\n");
       for (const v1::Event& e : m->events()) {
@@ -164,7 +128,7 @@ std::string FlowToMermaid(const v1::GetFlowResponse& flow) {
           absl::StrAppend(&body, "  Note right of ", to, ": FAILED ", MermaidText(e.error()), "\n");
         } else if (e.kind() == v1::EVENT_KIND_PROCESSED && m->has_receive_to_process()) {
           absl::StrAppend(&body, "  Note right of ", to, ": processed in ",
-                          ShortDuration(ToDuration(m->receive_to_process())), "\n");
+                          ShortDuration(m->receive_to_process()), "\n");
         }
       }
     }
@@ -187,10 +151,10 @@ std::string FlowToDot(const v1::GetFlowResponse& flow) {
     if (!destinations.empty()) absl::StrAppend(&label, " → ", absl::StrJoin(destinations, ", "));
     absl::StrAppend(&label, "\n", StateName(m.state()));
     if (m.has_send_to_receive()) {
-      absl::StrAppend(&label, "  received +", ShortDuration(ToDuration(m.send_to_receive())));
+      absl::StrAppend(&label, "  received +", ShortDuration(m.send_to_receive()));
     }
     if (m.has_receive_to_process()) {
-      absl::StrAppend(&label, "  processed +", ShortDuration(ToDuration(m.receive_to_process())));
+      absl::StrAppend(&label, "  processed +", ShortDuration(m.receive_to_process()));
     }
     for (const v1::Event& e : m.events()) {
       if (e.kind() == v1::EVENT_KIND_FAILED && !e.error().empty()) {
@@ -225,6 +189,11 @@ std::string ShortDuration(absl::Duration d) {
   const int64_t s = absl::ToInt64Seconds(d);
   if (s < 3600) return absl::StrCat(s / 60, "m", s % 60, "s");
   return absl::StrCat(s / 3600, "h", (s % 3600) / 60, "m");
+}
+
+std::string ShortDuration(const google::protobuf::Duration& d) {
+  return ShortDuration(
+      absl::Nanoseconds(google::protobuf::util::TimeUtil::DurationToNanoseconds(d)));
 }
 
 std::string FlowToText(const v1::GetFlowResponse& flow, absl::TimeZone tz) {

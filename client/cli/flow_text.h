@@ -31,6 +31,7 @@ std::string MessageLine(const v1::TrackedMessage& message, absl::TimeZone tz);
 
 // "42ms", "1.5s", "2m3s".
 std::string ShortDuration(absl::Duration d);
+std::string ShortDuration(const google::protobuf::Duration& d);
 
 }  // namespace utracker::cli
 

@@ -9,38 +9,13 @@
 namespace utracker::cli {
 namespace {
 
-absl::Duration ToDuration(const google::protobuf::Duration& d) {
-  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-}
-
 std::string EdgeLabel(const v1::ServiceEdge& e) {
-  std::string label = absl::StrCat(e.messages(), " msgs, p95 ", ShortDuration(ToDuration(e.p95())));
+  std::string label = absl::StrCat(e.messages(), " msgs, p95 ", ShortDuration(e.p95()));
   if (e.failures() > 0) absl::StrAppend(&label, ", ", e.failures(), " failed");
   return label;
 }
 
-std::string MermaidQuote(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "#quot;";
-        break;
-      case '\n':
-        out += " ";
-        break;
-      case '<':
-        out += "#lt;";
-        break;
-      case '>':
-        out += "#gt;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out + "\"";
-}
+std::string MermaidQuote(absl::string_view s) { return "\"" + MermaidText(s) + "\""; }
 
 std::set<std::string> Services(const v1::GetServiceGraphResponse& g) {
   std::set<std::string> names;
@@ -53,6 +28,39 @@ std::set<std::string> Services(const v1::GetServiceGraphResponse& g) {
 }
 
 }  // namespace
+
+std::string MermaidText(absl::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '\n':
+      case '\r':
+        out += ' ';
+        break;
+      case ';':
+        out += "#59;";
+        break;
+      case '#':
+        out += "#35;";
+        break;
+      case '"':
+        out += "#quot;";
+        break;
+      case ':':
+        out += "#58;";
+        break;
+      case '<':
+        out += "#lt;";
+        break;
+      case '>':
+        out += "#gt;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
 
 std::string DotQuote(absl::string_view s) {
   std::string out = "\"";
@@ -106,7 +114,7 @@ std::string GraphToMermaid(const v1::GetServiceGraphResponse& g) {
   for (const auto& e : g.edges()) {
     std::string label = EdgeLabel(e);
     if (!e.destination().empty() && e.destination() != e.handler()) {
-      label = absl::StrCat("via ", e.destination(), ": ", label);
+      label = absl::StrCat("via ", e.destination(), ", ", label);
     }
     absl::StrAppend(&out, "  ", alias[e.sender()], " -->|", MermaidQuote(label), "| ",
                     alias[e.handler()], "\n");

@@ -16,6 +16,10 @@ std::string GraphToDot(const v1::GetServiceGraphResponse& graph);
 // `text` as a DOT double-quoted string (quotes and backslashes escaped, newlines as \n).
 std::string DotQuote(absl::string_view text);
 
+// `text` for a Mermaid label: no line breaks, and the characters its parser treats
+// specially (;  #  "  :  <  >) as entity codes.
+std::string MermaidText(absl::string_view text);
+
 // The same as a Mermaid flowchart (aliases, escaped labels, failing edges in red).
 std::string GraphToMermaid(const v1::GetServiceGraphResponse& graph);
 

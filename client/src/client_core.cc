@@ -1,5 +1,7 @@
 #include "client_core.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include <exception>
 #include <optional>
 
@@ -11,12 +13,6 @@
 
 namespace utracker::internal {
 namespace {
-
-void SetNow(google::protobuf::Timestamp* ts) {  // for envelopes
-  const int64_t micros = absl::ToUnixMicros(absl::Now());
-  ts->set_seconds(micros / 1000000);
-  ts->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
-}
 
 // Sanitises a user-supplied text field and moves it into place.
 void SetText(std::string value, size_t max_bytes, std::string* out) {
@@ -46,7 +42,8 @@ v1::Envelope ClientCore::NewEnvelope(const v1::Envelope* parent, std::string con
   } else {
     env.set_root_id(env.id());
   }
-  SetNow(env.mutable_created_at());
+  *env.mutable_created_at() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(absl::Now()));
   env.set_origin_service(config_.service);
   env.set_content_type(std::string(content_type));
   env.set_content(std::move(content));
@@ -104,9 +101,8 @@ void ClientCore::BuildEvent(client::internal::PendingEvent& p, v1::Event* e) {
     SetText(envelope.origin_service(), wire::kMaxServiceBytes, e->mutable_origin_service());
   }
   e->set_kind(p.kind);
-  const int64_t micros = absl::ToUnixMicros(p.at);
-  e->mutable_occurred_at()->set_seconds(micros / 1000000);
-  e->mutable_occurred_at()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+  *e->mutable_occurred_at() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(p.at));
   if (!options.name.empty())
     SetText(std::move(options.name), wire::kMaxNameBytes, e->mutable_name());
   if (!options.destination.empty()) {

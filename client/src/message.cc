@@ -1,6 +1,7 @@
 #include "utracker/message.h"
 
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -34,7 +35,7 @@ absl::Status ValidateEnvelope(v1::Envelope& env) {
 }
 
 absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+  return absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(ts));
 }
 
 }  // namespace
@@ -123,9 +124,8 @@ absl::StatusOr<Message> Message::FromHeaders(const std::map<std::string, std::st
       return absl::InvalidArgumentError(
           absl::StrCat(kHeaderCreatedAt, " is not RFC 3339: ", wire::QuoteForError(created)));
     }
-    const int64_t micros = absl::ToUnixMicros(t);
-    env.mutable_created_at()->set_seconds(micros / 1000000);
-    env.mutable_created_at()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+    *env.mutable_created_at() =
+        google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
   }
   env.set_content_type(std::string(content_type));
   env.set_content(std::move(content));

@@ -1,5 +1,7 @@
 #include "query/flows_service.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -70,7 +72,7 @@ absl::StatusOr<std::pair<int64_t, std::string>> DecodePageToken(const std::strin
 }
 
 int64_t Micros(const google::protobuf::Timestamp& ts) {
-  return ts.seconds() * 1000000 + ts.nanos() / 1000;
+  return google::protobuf::util::TimeUtil::TimestampToMicroseconds(ts);
 }
 
 absl::StatusOr<storage::MessageQuery> MessageQueryArgument(const v1::ListMessagesRequest& r) {

@@ -1,5 +1,7 @@
 #include "query/message_state.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include <algorithm>
 #include <optional>
 #include <set>
@@ -8,23 +10,18 @@
 namespace utracker::server::query {
 namespace {
 
+using google::protobuf::util::TimeUtil;
+
 absl::Time ToTime(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(ts));
 }
 
 void SetTimestamp(absl::Time t, google::protobuf::Timestamp* ts) {
-  const int64_t micros = absl::ToUnixMicros(t);
-  int64_t secs = micros / 1000000;
-  int64_t rem = micros % 1000000;
-  if (rem < 0) rem += 1000000, --secs;
-  ts->set_seconds(secs);
-  ts->set_nanos(static_cast<int32_t>(rem * 1000));
+  *ts = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
 }
 
 void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
-  const int64_t nanos = absl::ToInt64Nanoseconds(d);
-  out->set_seconds(nanos / 1000000000);
-  out->set_nanos(static_cast<int32_t>(nanos % 1000000000));  // same sign as seconds
+  *out = TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(d));
 }
 
 void KeepEarliest(std::optional<absl::Time>& slot, absl::Time t) {

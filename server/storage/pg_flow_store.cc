@@ -2,7 +2,9 @@
 
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
 
+#include <cmath>
 #include <mutex>
 #include <pqxx/pqxx>
 #include <unordered_map>
@@ -33,15 +35,7 @@ constexpr const char* kEventSelect =
     " coalesce(error, '')";
 
 void SetMicros(int64_t micros, google::protobuf::Timestamp* ts) {
-  // Floor division: timestamps before 1970 have negative micros.
-  int64_t secs = micros / 1000000;
-  int64_t rem = micros % 1000000;
-  if (rem < 0) {
-    rem += 1000000;
-    --secs;
-  }
-  ts->set_seconds(secs);
-  ts->set_nanos(static_cast<int32_t>(rem * 1000));
+  *ts = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(micros);
 }
 
 // The event_kind label of a kind for a query parameter; "" (NULL) for UNSPECIFIED.
@@ -361,9 +355,7 @@ absl::StatusOr<v1::GetServiceGraphResponse> PgFlowStore::GetServiceGraph(int64_t
         e->set_messages(row[3].as<uint64_t>());
         e->set_failures(row[4].as<uint64_t>());
         auto set = [](double secs, google::protobuf::Duration* d) {
-          const int64_t nanos = static_cast<int64_t>(secs * 1e9);
-          d->set_seconds(nanos / 1000000000);
-          d->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+          *d = google::protobuf::util::TimeUtil::NanosecondsToDuration(std::llround(secs * 1e9));
         };
         set(row[5].as<double>(), e->mutable_p50());
         set(row[6].as<double>(), e->mutable_p95());

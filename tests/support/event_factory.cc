@@ -1,13 +1,13 @@
 #include "support/event_factory.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include "wire/uuid.h"
 
 namespace utracker::testing {
 
 void SetTime(absl::Time t, google::protobuf::Timestamp* ts) {
-  const int64_t micros = absl::ToUnixMicros(t);
-  ts->set_seconds(micros / 1000000);
-  ts->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+  *ts = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
 }
 
 v1::Event MakeEvent(const std::string& message_id, const std::string& service, v1::EventKind kind,

@@ -124,7 +124,7 @@ TEST(GraphText, DotAndMermaidQuoteOddNamesAndMarkFailingEdges) {
             "flowchart LR\n"
             "  n0[\"a#quot;b\\c\"]\n"
             "  n1[\"x y\"]\n"
-            "  n0 -->|\"via q: 7 msgs, p95 42ms, 2 failed\"| n1\n"
+            "  n0 -->|\"via q, 7 msgs, p95 42ms, 2 failed\"| n1\n"
             "  n1 -->|\"1 msgs, p95 0µs\"| n0\n"
             "  linkStyle 0 stroke:red,color:red\n");
 }
