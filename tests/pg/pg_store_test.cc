@@ -166,6 +166,9 @@ TEST_F(PgStoreTest, FlowStoreReturnsMessagesAndFlowsOfThreeGenerations) {
   };
   (*events[0].mutable_attributes())["k"] = "v";
   (*events[0].mutable_attributes())["odd, \"key\""] = "a,\"b\"{c}\\d NULL";
+  // Attributes are read from jsonb's text: escapes, control characters and UTF-8 come back.
+  (*events[0].mutable_attributes())["esc/\u00e9"] =
+      "line\nfeed\ttab\x01 \u00e9 \U0001F600 \\u0041";
   ASSERT_TRUE(store_->Store(Ptrs(events)).ok());
   PgFlowStore flows(db_.url());
 
@@ -180,7 +183,9 @@ TEST_F(PgStoreTest, FlowStoreReturnsMessagesAndFlowsOfThreeGenerations) {
   EXPECT_EQ(flow->messages[0].events_size(), 2);
   EXPECT_EQ(flow->messages[0].events(0).attributes().at("k"), "v");
   EXPECT_EQ(flow->messages[0].events(0).attributes().at("odd, \"key\""), "a,\"b\"{c}\\d NULL");
-  EXPECT_EQ(flow->messages[0].events(0).attributes_size(), 2);
+  EXPECT_EQ(flow->messages[0].events(0).attributes().at("esc/\u00e9"),
+            "line\nfeed\ttab\x01 \u00e9 \U0001F600 \\u0041");
+  EXPECT_EQ(flow->messages[0].events(0).attributes_size(), 3);
   EXPECT_FALSE(flow->truncated);
 
   auto small = flows.GetFlow(root, false, 2);
