@@ -29,6 +29,10 @@ ABSL_FLAG(int, writers, 2, "ingest writer threads, each with its own PostgreSQL 
 ABSL_FLAG(int, max_events_per_commit, 5000, "events one ingest transaction takes at most");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "on SIGTERM/SIGINT, how long in-flight batches get to commit and be acked");
+ABSL_FLAG(absl::Duration, rollup_interval, absl::Seconds(1),
+          "how often the graph rollups fold new events (one replica at a time does it)");
+ABSL_FLAG(absl::Duration, stuck_after, absl::Minutes(1),
+          "a sent message not handled this long after it was sent counts as stuck");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error");
 
 int main(int argc, char** argv) {
@@ -84,6 +88,8 @@ int main(int argc, char** argv) {
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.max_inflight_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_inflight_bytes));
   options.max_events_per_commit = static_cast<size_t>(absl::GetFlag(FLAGS_max_events_per_commit));
+  options.rollup_interval = absl::GetFlag(FLAGS_rollup_interval);
+  options.stuck_after = absl::GetFlag(FLAGS_stuck_after);
   utracker::server::ServerApp app(options);
   auto port = app.Start();
   if (!port.ok()) {

@@ -438,7 +438,9 @@ const std::map<std::string, Command>& Commands() {
       {"graph",
        {"draw who sends to whom (service graph) over a time window",
         "utracker graph [--since 1h | --from T --to T] [--format dot|mermaid|svg|png|json]\n\n"
-        "Edges read \"<count> msgs, p95 <latency>[, <n> failed]\"; edges with failures are red. "
+        "Edges read \"<count> msgs, p95 <latency>[, <n> failed][, <n> stuck]\"; edges with "
+        "failures are red, edges with stuck messages (sent, not handled within the server's "
+        "--stuck_after) orange and dashed; sends nobody handled go to \"(no handler)\". "
         "svg and png go through Graphviz's dot. Default window: the last hour.",
         {{"since", "window: the last ... (e.g. 15m, 24h; default 1h)"},
          {"from", "window start (RFC 3339)"},

@@ -9,10 +9,26 @@
 namespace utracker::cli {
 namespace {
 
+// Sends to a destination nobody handled in the window form an edge with no handler.
+constexpr const char* kNobody = "(no handler)";
+
+std::string HandlerName(const v1::ServiceEdge& e) {
+  return e.handler().empty() ? kNobody : e.handler();
+}
+
 std::string EdgeLabel(const v1::ServiceEdge& e) {
-  std::string label = absl::StrCat(e.messages(), " msgs, p95 ", ShortDuration(e.p95()));
+  std::string label =
+      e.messages() > 0 ? absl::StrCat(e.messages(), " msgs, p95 ", ShortDuration(e.p95())) : "";
   if (e.failures() > 0) absl::StrAppend(&label, ", ", e.failures(), " failed");
+  if (e.stuck() > 0) absl::StrAppend(&label, label.empty() ? "" : ", ", e.stuck(), " stuck");
   return label;
+}
+
+// Failures draw an edge red, stuck messages (and no failures) orange and dashed.
+std::string DotEdgeStyle(const v1::ServiceEdge& e) {
+  if (e.failures() > 0) return ", color=red, fontcolor=red, penwidth=2";
+  if (e.stuck() > 0) return ", color=darkorange, fontcolor=darkorange, style=dashed, penwidth=2";
+  return "";
 }
 
 std::string MermaidQuote(absl::string_view s) { return "\"" + MermaidText(s) + "\""; }
@@ -22,7 +38,7 @@ std::set<std::string> Services(const v1::GetServiceGraphResponse& g) {
   for (const auto& n : g.nodes()) names.insert(n.name());
   for (const auto& e : g.edges()) {
     names.insert(e.sender());
-    names.insert(e.handler());
+    names.insert(HandlerName(e));
   }
   return names;
 }
@@ -95,9 +111,8 @@ std::string GraphToDot(const v1::GetServiceGraphResponse& g) {
     if (!e.destination().empty() && e.destination() != e.handler()) {
       label = absl::StrCat("via ", e.destination(), "\n", label);
     }
-    absl::StrAppend(&out, "  ", DotQuote(e.sender()), " -> ", DotQuote(e.handler()),
-                    " [label=", DotQuote(label),
-                    e.failures() > 0 ? ", color=red, fontcolor=red, penwidth=2" : "", "];\n");
+    absl::StrAppend(&out, "  ", DotQuote(e.sender()), " -> ", DotQuote(HandlerName(e)),
+                    " [label=", DotQuote(label), DotEdgeStyle(e), "];\n");
   }
   return out + "}\n";
 }
@@ -117,9 +132,13 @@ std::string GraphToMermaid(const v1::GetServiceGraphResponse& g) {
       label = absl::StrCat("via ", e.destination(), ", ", label);
     }
     absl::StrAppend(&out, "  ", alias[e.sender()], " -->|", MermaidQuote(label), "| ",
-                    alias[e.handler()], "\n");
-    if (e.failures() > 0)
+                    alias[HandlerName(e)], "\n");
+    if (e.failures() > 0) {
       absl::StrAppend(&styles, "  linkStyle ", index, " stroke:red,color:red\n");
+    } else if (e.stuck() > 0) {
+      absl::StrAppend(&styles, "  linkStyle ", index,
+                      " stroke:darkorange,color:darkorange,stroke-dasharray:4\n");
+    }
     ++index;
   }
   return out + styles;

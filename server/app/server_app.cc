@@ -12,8 +12,10 @@
 #include "ingest/tracker_service.h"
 #include "query/flows_service.h"
 #include "query/query_executor.h"
+#include "rollup/rollup_worker.h"
 #include "storage/pg_event_store.h"
 #include "storage/pg_flow_store.h"
+#include "storage/pg_rollup_store.h"
 #include "storage/ping.h"
 
 namespace utracker::server {
@@ -52,7 +54,13 @@ absl::StatusOr<int> ServerApp::Start() {
     if (!http.ok()) return http.status();
     metrics_http_ = *std::move(http);
   }
-  flows_ = std::make_unique<query::FlowsService>(flow_store_.get(), executor_.get());
+  flows_ = std::make_unique<query::FlowsService>(flow_store_.get(), executor_.get(),
+                                                 options_.stuck_after);
+  rollup::RollupWorkerOptions rollup_options;
+  rollup_options.interval = options_.rollup_interval;
+  rollup_ = std::make_unique<rollup::RollupWorker>(
+      std::make_unique<storage::PgRollupStore>(options_.database_url), rollup_options, &registry_);
+  rollup_->Start();
 
   // Debian links with --as-needed: without this call the reflection library is dropped.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -135,6 +143,7 @@ void ServerApp::Shutdown(absl::Duration grace) {
   }
   server_->Shutdown(absl::ToChronoTime(std::min(deadline, absl::Now() + absl::Seconds(1))));
   writer_->Stop();
+  rollup_->Stop();
   server_->Wait();
   server_.reset();
   executor_.reset();

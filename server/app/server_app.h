@@ -25,6 +25,9 @@ namespace query {
 class FlowsService;
 class QueryExecutor;
 }  // namespace query
+namespace rollup {
+class RollupWorker;
+}  // namespace rollup
 namespace storage {
 class PgFlowStore;
 }  // namespace storage
@@ -43,6 +46,10 @@ struct ServerOptions {
   // Recently written messages remembered per generation (two generations; ~50 bytes each).
   size_t message_cache_entries = 200000;
   absl::Duration health_check_interval = absl::Seconds(5);
+  // The rollup job's period (graph freshness) and the deadline after which a sent message
+  // nobody handled counts as stuck on the graph.
+  absl::Duration rollup_interval = absl::Seconds(1);
+  absl::Duration stuck_after = absl::Minutes(1);
   int max_receive_message_bytes = 32 * 1024 * 1024;
 };
 
@@ -73,6 +80,7 @@ class ServerApp {
   std::unique_ptr<storage::PgFlowStore> flow_store_;
   std::unique_ptr<query::QueryExecutor> executor_;
   std::unique_ptr<ingest::BatchWriter> writer_;
+  std::unique_ptr<rollup::RollupWorker> rollup_;
   std::unique_ptr<ingest::TrackerService> tracker_;
   std::unique_ptr<query::FlowsService> flows_;
   std::unique_ptr<grpc::Server> server_;

@@ -111,8 +111,9 @@ absl::StatusOr<storage::MessageQuery> MessageQueryArgument(const v1::ListMessage
 
 }  // namespace
 
-FlowsService::FlowsService(storage::FlowStore* store, QueryExecutor* executor)
-    : store_(store), executor_(executor) {}
+FlowsService::FlowsService(storage::FlowStore* store, QueryExecutor* executor,
+                           absl::Duration stuck_after)
+    : store_(store), executor_(executor), stuck_after_(stuck_after) {}
 
 grpc::ServerUnaryReactor* FlowsService::GetMessage(grpc::CallbackServerContext* context,
                                                    const v1::GetMessageRequest* request,
@@ -223,10 +224,15 @@ grpc::ServerUnaryReactor* FlowsService::GetServiceGraph(grpc::CallbackServerCont
     reactor->Finish(ToGrpcStatus(bad));
     return reactor;
   }
-  return RunQuery(context, executor_, [this, from, to, response]() -> absl::Status {
-    absl::StatusOr<v1::GetServiceGraphResponse> graph = store_->GetServiceGraph(from, to);
+  const int64_t stuck_before = now - absl::ToInt64Microseconds(stuck_after_);
+  return RunQuery(context, executor_, [this, from, to, stuck_before, response]() -> absl::Status {
+    absl::StatusOr<v1::GetServiceGraphResponse> graph =
+        store_->GetServiceGraph(from, to, stuck_before);
     if (!graph.ok()) return graph.status();
     *response = *std::move(graph);
+    *response->mutable_stuck_after() =
+        google::protobuf::util::TimeUtil::MicrosecondsToDuration(
+            absl::ToInt64Microseconds(stuck_after_));
     return absl::OkStatus();
   });
 }

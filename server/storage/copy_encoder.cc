@@ -92,6 +92,14 @@ absl::string_view EventKindLabel(v1::EventKind kind) {
   }
 }
 
+v1::EventKind EventKindFromLabel(absl::string_view label) {
+  for (v1::EventKind k : {v1::EVENT_KIND_SENT, v1::EVENT_KIND_RECEIVED, v1::EVENT_KIND_PROCESSED,
+                          v1::EVENT_KIND_FAILED, v1::EVENT_KIND_NOTE, v1::EVENT_KIND_REPLAYED}) {
+    if (EventKindLabel(k) == label) return k;
+  }
+  return v1::EVENT_KIND_UNSPECIFIED;
+}
+
 int64_t PgTimestampMicros(const google::protobuf::Timestamp& ts) {
   return (ts.seconds() - kPgEpochUnixSeconds) * 1000000 + ts.nanos() / 1000;
 }
@@ -163,6 +171,15 @@ void EncodeEvent(const v1::Event& e, BinaryCopyWriter* out) {
   out->PutOptionalText(e.destination());
   PutAttributes(e, out);
   out->PutOptionalText(e.error());
+}
+
+void EncodeInboxRow(const v1::Event& e, BinaryCopyWriter* out) {
+  out->BeginRow(5);
+  out->PutUuid(e.message_id());
+  out->PutText(e.service());
+  out->PutText(EventKindLabel(e.kind()));
+  out->PutTimestamp(PgTimestampMicros(e.occurred_at()));
+  out->PutOptionalText(e.destination());
 }
 
 void EncodeMessageRow(const MessageRow& r, BinaryCopyWriter* out) {

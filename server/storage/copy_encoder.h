@@ -20,6 +20,10 @@ inline constexpr const char* kMessageRowColumns =
     "id, parent_id, root_id, depth, origin_service, origin_declared, origin_sent, origin_at, "
     "first_seen_at, content_type, content";
 
+// The rollup inbox's columns, in the order EncodeInboxRow writes them.
+inline constexpr const char* kInboxColumns =
+    "message_id, service, kind, occurred_at, destination";
+
 // PostgreSQL's binary COPY format, written into a buffer: the header at construction, then
 // rows, then Finish(). Not thread-safe; one per COPY.
 class BinaryCopyWriter {
@@ -54,11 +58,15 @@ class BinaryCopyWriter {
 
 // One events-table row (kEventColumns) for a validated event.
 void EncodeEvent(const v1::Event& event, BinaryCopyWriter* out);
+// One rollup inbox row (kInboxColumns) for a validated event.
+void EncodeInboxRow(const v1::Event& event, BinaryCopyWriter* out);
 // One message staging row (kMessageRowColumns).
 void EncodeMessageRow(const MessageRow& row, BinaryCopyWriter* out);
 
 // The PostgreSQL enum label (event_kind) of a kind.
 absl::string_view EventKindLabel(v1::EventKind kind);
+// The kind of an event_kind label; UNSPECIFIED for anything else.
+v1::EventKind EventKindFromLabel(absl::string_view label);
 
 // Microseconds since 2000-01-01 00:00:00 UTC, PostgreSQL's timestamptz in binary form.
 int64_t PgTimestampMicros(const google::protobuf::Timestamp& ts);

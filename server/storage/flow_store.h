@@ -48,10 +48,12 @@ class FlowStore {
 
   virtual absl::StatusOr<std::vector<v1::ServiceInfo>> ListServices() = 0;
 
-  // Nodes and edges of events in [from, to) (Unix microseconds). Computed from events in the
-  // window (no rollups yet).
+  // Nodes and edges of the minutes starting in [from, to) (Unix microseconds), from the
+  // rollups. Sends older than `stuck_before` that an edge's handler has not handled count as
+  // stuck on that edge.
   virtual absl::StatusOr<v1::GetServiceGraphResponse> GetServiceGraph(int64_t from_micros,
-                                                                      int64_t to_micros) = 0;
+                                                                      int64_t to_micros,
+                                                                      int64_t stuck_before) = 0;
 };
 
 }  // namespace utracker::server::storage

@@ -29,9 +29,13 @@ constexpr const char* kCreateStaging =
     " first_seen_at timestamptz, content_type text, content bytea) ON COMMIT DELETE ROWS";
 
 // Only for a batch holding events stored before (a client's resend): the fast path, COPY
-// straight into events, failed on the primary key.
+// straight into events, failed on the primary key. What is newly stored goes to the rollup
+// inbox too; the duplicates go nowhere.
 constexpr const char* kMergeStagedEvents =
-    "INSERT INTO events SELECT * FROM utracker_staging ON CONFLICT DO NOTHING";
+    "WITH stored AS (INSERT INTO events SELECT * FROM utracker_staging ON CONFLICT DO NOTHING"
+    "  RETURNING message_id, service, kind, occurred_at, destination)"
+    " INSERT INTO rollup_inbox (message_id, service, kind, occurred_at, destination)"
+    " SELECT * FROM stored";
 
 // One pre-aggregated row per message (BuildMessageRows). A message seen before is updated
 // only when this batch improves something: a better author candidate — (NOT origin_declared,
@@ -186,6 +190,17 @@ absl::Status PgEventStore::CopyEvents(const char* table,
                 });
 }
 
+absl::Status PgEventStore::CopyInbox(absl::Span<const v1::Event* const> events) {
+  size_t next = 0;
+  return CopyIn(absl::StrCat("COPY rollup_inbox (", kInboxColumns, ") FROM STDIN (FORMAT binary)"),
+                "rollup inbox", [&](BinaryCopyWriter* w, bool* more) {
+                  while (next < events.size() && w->data().size() < kCopyChunkBytes) {
+                    EncodeInboxRow(*events[next++], w);
+                  }
+                  *more = next < events.size();
+                });
+}
+
 absl::Status PgEventStore::UpsertServices(absl::Span<const v1::Event* const> events) {
   // (service, instance) -> earliest and latest occurred_at in this batch; sorted, so that
   // concurrent writers lock rows in the same order.
@@ -254,6 +269,7 @@ absl::Status PgEventStore::CommitBatch(absl::Span<const v1::Event* const> events
     } else {
       UTRACKER_RETURN_IF_ERROR(copied);
       *inserted = events.size();
+      UTRACKER_RETURN_IF_ERROR(CopyInbox(events));
     }
     const std::vector<MessageRow> all_rows = BuildMessageRows(events);
     std::vector<const MessageRow*> rows;

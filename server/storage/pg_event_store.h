@@ -48,6 +48,8 @@ class PgEventStore : public EventStore {
   absl::Status CopyIn(const std::string& copy_sql, const char* context,
                       const std::function<void(BinaryCopyWriter*, bool*)>& fill);
   absl::Status CopyEvents(const char* table, absl::Span<const v1::Event* const> events);
+  // The rollup inbox rows of a batch stored whole (every event new).
+  absl::Status CopyInbox(absl::Span<const v1::Event* const> events);
   // One statement: first/last seen of each (service, instance) in the batch.
   absl::Status UpsertServices(absl::Span<const v1::Event* const> events);
   // One transaction: COPY events, COPY message rows, upsert, services, commit.

@@ -20,6 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "storage/copy_encoder.h"
 #include "storage/pg_errors.h"
+#include "storage/pg_service_graph.h"
 
 namespace utracker::server::storage {
 namespace {
@@ -48,16 +49,6 @@ constexpr const char* kEventOrder = " ORDER BY events.occurred_at, events.event_
 
 void SetMicros(int64_t micros, google::protobuf::Timestamp* ts) {
   *ts = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(micros);
-}
-
-v1::EventKind KindFromLabel(absl::string_view label) {
-  if (label == "sent") return v1::EVENT_KIND_SENT;
-  if (label == "received") return v1::EVENT_KIND_RECEIVED;
-  if (label == "processed") return v1::EVENT_KIND_PROCESSED;
-  if (label == "failed") return v1::EVENT_KIND_FAILED;
-  if (label == "note") return v1::EVENT_KIND_NOTE;
-  if (label == "replayed") return v1::EVENT_KIND_REPLAYED;
-  return v1::EVENT_KIND_UNSPECIFIED;
 }
 
 // A field's text, without a copy; valid while its result lives.
@@ -221,7 +212,7 @@ void ReadEvent(const pqxx::row& row, v1::Event* e, const std::string* root_id = 
   e->set_depth(ReadInt<uint32_t>(next()));
   text([e](const char* p, size_t n) { e->set_service(p, n); });
   text([e](const char* p, size_t n) { e->set_instance(p, n); });
-  e->set_kind(KindFromLabel(View(next())));
+  e->set_kind(EventKindFromLabel(View(next())));
   text([e](const char* p, size_t n) { e->set_name(p, n); });
   SetMicros(ReadInt<int64_t>(next()), e->mutable_occurred_at());
   text([e](const char* p, size_t n) { e->set_destination(p, n); });
@@ -475,67 +466,20 @@ absl::StatusOr<std::vector<v1::ServiceInfo>> PgFlowStore::ListServices() {
 }
 
 absl::StatusOr<v1::GetServiceGraphResponse> PgFlowStore::GetServiceGraph(int64_t from_micros,
-                                                                         int64_t to_micros) {
+                                                                         int64_t to_micros,
+                                                                         int64_t stuck_before) {
   try {
     auto conn = pool_->Borrow();
     v1::GetServiceGraphResponse out;
     {
       ReadTx tx{*conn, "service_graph"};
-      const std::string from = absl::StrCat(from_micros), to = absl::StrCat(to_micros);
-      constexpr const char* kWindow =
-          " occurred_at >= timestamptz 'epoch' + $1::int8 * interval '1 microsecond'"
-          " AND occurred_at < timestamptz 'epoch' + $2::int8 * interval '1 microsecond'";
-      for (const auto& row : tx.exec_params(
-               absl::StrCat("SELECT service, count(*), count(*) FILTER (WHERE kind = 'sent'),"
-                            " count(*) FILTER (WHERE kind = 'failed') FROM events WHERE",
-                            kWindow, " GROUP BY service ORDER BY service"),
-               from, to)) {
-        v1::ServiceNode* n = out.add_nodes();
-        n->set_name(row[0].as<std::string>());
-        n->set_events(row[1].as<uint64_t>());
-        n->set_sent(row[2].as<uint64_t>());
-        n->set_failed(row[3].as<uint64_t>());
-      }
-      // One hop per (message, handler): the SENT in the window, the handler's first event.
-      for (const auto& row : tx.exec_params(
-               absl::StrCat(
-                   "WITH sent AS (SELECT message_id, service, coalesce(destination, '') AS dest,"
-                   "   min(occurred_at) AS at FROM events WHERE kind = 'sent' AND",
-                   kWindow,
-                   "   GROUP BY message_id, service, coalesce(destination, '')),"
-                   " hops AS (SELECT s.service AS sender, h.service AS handler, s.dest,"
-                   "   extract(epoch FROM min(h.occurred_at) - s.at) AS latency,"
-                   "   bool_or(h.kind = 'failed') AS failed"
-                   "   FROM sent s JOIN events h ON h.message_id = s.message_id"
-                   "    AND h.service <> s.service"
-                   "    AND h.kind IN ('received', 'processed', 'failed', 'note')"
-                   "   GROUP BY s.message_id, s.service, h.service, s.dest, s.at)"
-                   " SELECT sender, handler, dest, count(*), count(*) FILTER (WHERE failed),"
-                   "  percentile_cont(0.5) WITHIN GROUP (ORDER BY latency),"
-                   "  percentile_cont(0.95) WITHIN GROUP (ORDER BY latency), max(latency)"
-                   " FROM hops GROUP BY sender, handler, dest ORDER BY sender, handler, dest"),
-               from, to)) {
-        v1::ServiceEdge* e = out.add_edges();
-        e->set_sender(row[0].as<std::string>());
-        e->set_handler(row[1].as<std::string>());
-        e->set_destination(row[2].as<std::string>());
-        e->set_messages(row[3].as<uint64_t>());
-        e->set_failures(row[4].as<uint64_t>());
-        auto set = [](double secs, google::protobuf::Duration* d) {
-          *d = google::protobuf::util::TimeUtil::NanosecondsToDuration(std::llround(secs * 1e9));
-        };
-        set(row[5].as<double>(), e->mutable_p50());
-        set(row[6].as<double>(), e->mutable_p95());
-        set(row[7].as<double>(), e->mutable_max());
-      }
+      out = ReadServiceGraph(tx, from_micros, to_micros, stuck_before);
       tx.commit();
     }
-    SetMicros(from_micros, out.mutable_from());
-    SetMicros(to_micros, out.mutable_to());
     pool_->Return(std::move(conn));
     return out;
   } catch (...) {
-    return StatusFromCurrentException("computing the service graph");
+    return StatusFromCurrentException("reading the service graph");
   }
 }
 

@@ -22,7 +22,8 @@ class PgFlowStore : public FlowStore {
   absl::StatusOr<std::vector<v1::TrackedMessage>> ListMessages(const MessageQuery& query) override;
   absl::StatusOr<std::vector<v1::ServiceInfo>> ListServices() override;
   absl::StatusOr<v1::GetServiceGraphResponse> GetServiceGraph(int64_t from_micros,
-                                                              int64_t to_micros) override;
+                                                              int64_t to_micros,
+                                                              int64_t stuck_before) override;
 
  private:
   struct Pool;  // idle pqxx connections; defined where pqxx is included

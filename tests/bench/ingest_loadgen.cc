@@ -38,6 +38,9 @@ ABSL_FLAG(std::string, db, "", "naive: PostgreSQL URL");
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "stream/query: utracker-server address");
 ABSL_FLAG(std::string, out_messages, "", "copyall: output file for the messages table");
 ABSL_FLAG(int64_t, tree, 1000, "copyall: messages in the one big flow");
+ABSL_FLAG(absl::Duration, span, absl::ZeroDuration(),
+          "spread the events evenly over this much event time from 2025-11-28 00:00 UTC"
+          " (default: 20 µs apart)");
 
 namespace {
 
@@ -45,6 +48,7 @@ constexpr int kServices = 8;
 const char* const kServiceNames[kServices] = {"orders",  "payments", "inventory", "shipping",
                                               "billing", "email",    "search",    "gateway"};
 const absl::Time kBase = absl::FromUnixSeconds(1764288000);  // 2025-11-28
+int64_t step_micros = 20;  // between consecutive events; set from --span in main
 
 uint64_t Mix(uint64_t x) {  // splitmix64: a cheap deterministic hash
   x += 0x9e3779b97f4a7c15ULL;
@@ -108,7 +112,7 @@ utracker::v1::Event MakeEvent(uint64_t i) {
   e.set_service(kServiceNames[service]);
   e.set_instance(absl::StrCat(kServiceNames[service], "-", i % 3));
   e.set_kind(kStageKinds[s.stage]);
-  const int64_t micros = absl::ToUnixMicros(kBase) + static_cast<int64_t>(i) * 20;
+  const int64_t micros = absl::ToUnixMicros(kBase) + static_cast<int64_t>(i) * step_micros;
   e.mutable_occurred_at()->set_seconds(micros / 1000000);
   e.mutable_occurred_at()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
   if (s.stage == 0) e.set_destination(kServiceNames[s.handler]);
@@ -200,7 +204,8 @@ int CopyAll(int64_t n) {
 }
 
 // Times the Flows queries the targets name: GetServiceGraph over 24 h, GetFlow of the big
-// flow, a ListMessages page. Nine runs each; prints the medians.
+// flow, a ListMessages page. Nine runs each; prints the medians. The graph window is the 24 h
+// from 2025-11-28 00:00 UTC (query_bench.sh spreads the events over it).
 int Query() {
   auto stub = utracker::v1::Flows::NewStub(
       grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()));
@@ -222,8 +227,8 @@ int Query() {
     grpc::ClientContext ctx;
     utracker::v1::GetServiceGraphRequest req;
     const int64_t micros = absl::ToUnixMicros(kBase);
-    req.mutable_from()->set_seconds(micros / 1000000 - 3600);
-    req.mutable_to()->set_seconds(micros / 1000000 + 23 * 3600);
+    req.mutable_from()->set_seconds(micros / 1000000);
+    req.mutable_to()->set_seconds(micros / 1000000 + 24 * 3600);
     utracker::v1::GetServiceGraphResponse resp;
     grpc::Status st = stub->GetServiceGraph(&ctx, req, &resp);
     if (!st.ok()) std::cerr << "GetServiceGraph: " << st.error_message() << "\n";
@@ -382,6 +387,9 @@ int Stream(int64_t n) {  // n is rounded down to whole messages
 int main(int argc, char** argv) {
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   const int64_t n = absl::GetFlag(FLAGS_events);
+  if (absl::GetFlag(FLAGS_span) > absl::ZeroDuration() && n > 0) {
+    step_micros = std::max<int64_t>(1, absl::ToInt64Microseconds(absl::GetFlag(FLAGS_span)) / n);
+  }
   const std::string mode = rest.size() > 1 ? rest[1] : "";
   if (mode == "copyfile") return CopyFile(n);
   if (mode == "naive") return Naive(n);

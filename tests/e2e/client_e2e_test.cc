@@ -130,7 +130,14 @@ TEST(ClientE2E, CliLogsEventsAndShowsTheFlow) {
   auto [p1rc, page1] = Cli({"messages", addr, "--limit", "1"});
   EXPECT_EQ(p1rc, 0);
   EXPECT_TRUE(absl::StrContains(page1, "more: --page_token ")) << page1;
-  auto [grc, graph] = Cli({"graph", addr, "--since", "1h"});
+  // The graph reads the rollups, which trail ingest by about --rollup_interval (100 ms).
+  std::pair<int, std::string> graph_out;
+  for (int i = 0; i < 100; ++i) {
+    graph_out = Cli({"graph", addr, "--since", "1h"});
+    if (absl::StrContains(graph_out.second, "\"bob\" -> \"carl\"")) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  auto [grc, graph] = graph_out;
   EXPECT_EQ(grc, 0);
   EXPECT_TRUE(absl::StrContains(graph, "\"bob\" -> \"carl\" [label=\"1 msgs, p95 ")) << graph;
   EXPECT_TRUE(absl::StrContains(graph, "1 failed\", color=red")) << graph;

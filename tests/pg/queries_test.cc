@@ -11,6 +11,7 @@
 #include "storage/migrations.h"
 #include "storage/pg_event_store.h"
 #include "storage/pg_flow_store.h"
+#include "storage/pg_rollup_store.h"
 #include "support/event_factory.h"
 #include "support/test_database.h"
 #include "wire/uuid.h"
@@ -44,6 +45,15 @@ class QueriesTest : public ::testing::Test {
     for (const auto& e : events) p.push_back(&e);
     auto r = events_->Store(p);
     ASSERT_TRUE(r.ok()) << r.status();
+  }
+  void FoldRollups() {
+    storage::PgRollupStore rollups(db_.url());
+    ASSERT_TRUE(rollups.Lead().value_or(false));
+    for (;;) {
+      absl::StatusOr<size_t> n = rollups.RunPass(1000);
+      ASSERT_TRUE(n.ok()) << n.status();
+      if (*n == 0) break;
+    }
   }
   grpc::Status List(const v1::ListMessagesRequest& req, v1::ListMessagesResponse* resp) {
     grpc::ClientContext ctx;
@@ -192,8 +202,17 @@ TEST_F(QueriesTest, ServiceGraphCountsHopsFailuresAndLatencyInTheWindow) {
   // Out of the window: must not count.
   events.push_back(MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_SENT, t0_ - absl::Hours(1)));
   std::shuffle(events.begin(), events.end(), std::mt19937(3));
+  // Sent and never handled: stuck on the edge to bob (the messages' destination has a
+  // handler), and on an edge to nobody for a destination no service handles.
+  for (int i = 0; i < 2; ++i) {
+    events.push_back(MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_SENT, t0_));
+    events.back().set_destination("orders");
+  }
+  events.push_back(MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_SENT, t0_));
+  events.back().set_destination("ghosts");
   Store(events);
   Store(events);  // duplicates change nothing
+  FoldRollups();
   grpc::ClientContext ctx;
   v1::GetServiceGraphRequest req;
   testing::SetTime(t0_ - absl::Minutes(1), req.mutable_from());
@@ -202,18 +221,40 @@ TEST_F(QueriesTest, ServiceGraphCountsHopsFailuresAndLatencyInTheWindow) {
   ASSERT_TRUE(stub_->GetServiceGraph(&ctx, req, &g).ok());
   ASSERT_EQ(g.nodes_size(), 2);
   EXPECT_EQ(g.nodes(0).name(), "alice");
-  EXPECT_EQ(g.nodes(0).sent(), 10u);
+  EXPECT_EQ(g.nodes(0).sent(), 13u);
   EXPECT_EQ(g.nodes(1).events(), 20u);
   EXPECT_EQ(g.nodes(1).failed(), 3u);
-  ASSERT_EQ(g.edges_size(), 1);
-  const auto& e = g.edges(0);
+  ASSERT_EQ(g.edges_size(), 2);  // by sender, handler, destination: "" first
+  const auto& nobody = g.edges(0);
+  EXPECT_EQ(nobody.handler(), "");
+  EXPECT_EQ(nobody.destination(), "ghosts");
+  EXPECT_EQ(nobody.messages(), 0u);
+  EXPECT_EQ(nobody.stuck(), 1u);
+  const auto& e = g.edges(1);
   EXPECT_EQ(e.sender(), "alice");
   EXPECT_EQ(e.handler(), "bob");
   EXPECT_EQ(e.destination(), "orders");
   EXPECT_EQ(e.messages(), 10u);
   EXPECT_EQ(e.failures(), 3u);
-  EXPECT_NEAR(e.p50().nanos() / 1e6, 55, 0.5);  // median of 10..100 ms
+  EXPECT_EQ(e.stuck(), 2u);
+  // Median of 10..100 ms by nearest rank is 50 ms; the histogram's bins are <= 12.5 % wide.
+  EXPECT_NEAR(e.p50().nanos() / 1e6, 50, 50 * 0.07);
+  EXPECT_NEAR(e.p95().nanos() / 1e6, 100, 100 * 0.07);
   EXPECT_EQ(e.max().nanos(), 100000000);
+  EXPECT_EQ(g.stuck_after().seconds(), 60);
+  // A window of whole hours plus minutes at its ends reads hour rollups: same edge.
+  grpc::ClientContext long_ctx;
+  testing::SetTime(t0_ - absl::Hours(3) + absl::Minutes(7), req.mutable_from());
+  req.clear_to();
+  ASSERT_TRUE(stub_->GetServiceGraph(&long_ctx, req, &g).ok());
+  ASSERT_EQ(g.nodes_size(), 2);
+  EXPECT_EQ(g.nodes(0).sent(), 14u);  // and the SENT an hour earlier
+  ASSERT_EQ(g.edges_size(), 3);       // which had no destination: alice -> nobody via ""
+  EXPECT_EQ(g.edges(0).destination(), "");
+  EXPECT_EQ(g.edges(0).stuck(), 1u);
+  EXPECT_EQ(g.edges(2).messages(), 10u);
+  EXPECT_EQ(g.edges(2).stuck(), 2u);
+  EXPECT_EQ(g.edges(2).max().nanos(), 100000000);
   grpc::ClientContext bad_ctx;
   req.mutable_to()->set_seconds(req.from().seconds() - 1);
   EXPECT_EQ(stub_->GetServiceGraph(&bad_ctx, req, &g).error_code(), grpc::StatusCode::INVALID_ARGUMENT);

@@ -119,7 +119,7 @@ int AwaitListening(ChildProcess& server) {
 
 std::vector<std::string> ServerArgs(const std::string& database_url, int port) {
   return {"--listen=127.0.0.1:" + std::to_string(port), "--database_url=" + database_url,
-          "--migrate", "--shutdown_grace=5s"};
+          "--migrate", "--shutdown_grace=5s", "--rollup_interval=100ms"};
 }
 
 }  // namespace utracker::testing

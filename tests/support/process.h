@@ -44,7 +44,8 @@ std::pair<int, std::string> RunCommand(const std::vector<std::string>& argv);
 // (with a test failure) if the server did not get that far.
 int AwaitListening(ChildProcess& server);
 
-// Command-line flags for a test server on `database_url`, on 127.0.0.1:`port` (0: any).
+// Command-line flags for a test server on `database_url`, on 127.0.0.1:`port` (0: any); its
+// graph rollups fold every 100 ms.
 std::vector<std::string> ServerArgs(const std::string& database_url, int port = 0);
 
 }  // namespace utracker::testing

@@ -129,6 +129,27 @@ TEST(GraphText, DotAndMermaidQuoteOddNamesAndMarkFailingEdges) {
             "  linkStyle 0 stroke:red,color:red\n");
 }
 
+TEST(GraphText, StuckEdgesAreOrangeAndSendsToNobodyGetANode) {
+  v1::GetServiceGraphResponse g;
+  auto* e = g.add_edges();
+  e->set_sender("alice");
+  e->set_handler("bob");
+  e->set_destination("bob");
+  e->set_messages(5);
+  e->set_stuck(2);
+  auto* lost = g.add_edges();
+  lost->set_sender("alice");
+  lost->set_destination("ghosts");
+  lost->set_stuck(3);
+  const std::string dot = GraphToDot(g);
+  EXPECT_TRUE(absl::StrContains(dot, "\"alice\" -> \"bob\" [label=\"5 msgs, p95 0µs, 2 stuck\", color=darkorange, fontcolor=darkorange, style=dashed, penwidth=2];")) << dot;
+  EXPECT_TRUE(absl::StrContains(dot, "\"(no handler)\" [label=\"(no handler)\"];")) << dot;
+  EXPECT_TRUE(absl::StrContains(dot, "\"alice\" -> \"(no handler)\" [label=\"via ghosts\\n3 stuck\", color=darkorange")) << dot;
+  const std::string mermaid = GraphToMermaid(g);
+  EXPECT_TRUE(absl::StrContains(mermaid, "-->|\"via ghosts, 3 stuck\"|")) << mermaid;
+  EXPECT_TRUE(absl::StrContains(mermaid, "linkStyle 1 stroke:darkorange")) << mermaid;
+}
+
 TEST(FlowText, ShortDurations) {
   EXPECT_EQ(ShortDuration(absl::Microseconds(250)), "250µs");
   EXPECT_EQ(ShortDuration(absl::Milliseconds(42)), "42ms");

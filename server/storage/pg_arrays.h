@@ -1,0 +1,31 @@
+#ifndef UTRACKER_SERVER_STORAGE_PG_ARRAYS_H_
+#define UTRACKER_SERVER_STORAGE_PG_ARRAYS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace utracker::server::storage {
+
+// A PostgreSQL array literal, built element by element, to pass a column of values as one
+// text parameter (then unnest($n::type[])). Every element is quoted, so any text is safe;
+// validation has already ruled out NUL bytes, which no text parameter may hold.
+class ArrayLiteral {
+ public:
+  void Add(absl::string_view text);
+  void Add(int64_t v) { Add(absl::StrCat(v)); }
+  std::string Done() const { return out_ + "}"; }
+
+ private:
+  std::string out_ = "{";
+};
+
+// Parses an integer array as PostgreSQL prints it: {1,2,3}.
+std::vector<int64_t> ParseIntArray(absl::string_view text);
+
+}  // namespace utracker::server::storage
+
+#endif  // UTRACKER_SERVER_STORAGE_PG_ARRAYS_H_

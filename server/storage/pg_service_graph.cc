@@ -1,0 +1,135 @@
+#include "storage/pg_service_graph.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "rollup/hop_fold.h"
+#include "storage/pg_arrays.h"
+
+namespace utracker::server::storage {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+// $1..$5: F (window start, on a minute), H1, H2 (whole hours read from the hour tables),
+// T (window end), S (stuck_before). Times as Unix microseconds.
+std::string At(int n) {
+  return absl::StrCat("(timestamptz 'epoch' + $", n, "::int8 * interval '1 microsecond')");
+}
+
+// The rows of one rollup family over the window: hour rows for [H1, H2), minute rows for
+// [F, H1) and [H2, T); `old` says whether the bucket ended before S.
+std::string Rows(const char* family, const char* columns) {
+  return absl::StrCat(
+      "SELECT ", columns, ", true AS old FROM ", family, "_hours WHERE hour >= ", At(2),
+      " AND hour < ", At(3), " UNION ALL SELECT ", columns, ", minute + interval '1 minute' <= ",
+      At(5), " AS old FROM ", family, "_minutes WHERE (minute >= ", At(1), " AND minute < ",
+      At(2), ") OR (minute >= ", At(3), " AND minute < ", At(4), ")");
+}
+
+struct Edge {
+  int64_t messages = 0, failures = 0, old_messages = 0;
+  int64_t max_latency = 0;
+  rollup::LatencyHistogram latency;
+};
+
+google::protobuf::Duration Us(int64_t us) { return TimeUtil::MicrosecondsToDuration(us); }
+
+}  // namespace
+
+v1::GetServiceGraphResponse ReadServiceGraph(pqxx::transaction_base& tx, int64_t from, int64_t to,
+                                             int64_t stuck_before) {
+  using rollup::BucketOf;
+  using rollup::kHourMicros;
+  const int64_t f = rollup::MinuteOf(from);
+  int64_t h1 = BucketOf(f + kHourMicros - 1, kHourMicros);
+  // Hour rows only for hours wholly in the window and wholly older than the stuck deadline
+  // (an hour row cannot say which of its minutes are old).
+  int64_t h2 = std::min(BucketOf(to, kHourMicros), BucketOf(stuck_before, kHourMicros));
+  if (h1 >= h2) h1 = h2 = f;
+  const std::string p[5] = {absl::StrCat(f), absl::StrCat(h1), absl::StrCat(h2),
+                            absl::StrCat(to), absl::StrCat(stuck_before)};
+
+  v1::GetServiceGraphResponse out;
+  for (const auto& row : tx.exec_params(
+           absl::StrCat("SELECT service, sum(events)::int8, sum(sent)::int8, sum(failed)::int8"
+                        " FROM (", Rows("service", "service, events, sent, failed"),
+                        ") r GROUP BY service ORDER BY service"),
+           p[0], p[1], p[2], p[3], p[4])) {
+    v1::ServiceNode* n = out.add_nodes();
+    n->set_name(row[0].as<std::string>());
+    n->set_events(row[1].as<uint64_t>());
+    n->set_sent(row[2].as<uint64_t>());
+    n->set_failed(row[3].as<uint64_t>());
+  }
+
+  // (sender, destination) -> messages sent in old buckets.
+  std::map<std::pair<std::string, std::string>, int64_t> old_sends;
+  for (const auto& row : tx.exec_params(
+           absl::StrCat("SELECT sender, destination, sum(messages)::int8 FROM (",
+                        Rows("send", "sender, destination, messages"),
+                        ") r WHERE old GROUP BY sender, destination"),
+           p[0], p[1], p[2], p[3], p[4])) {
+    old_sends[{row[0].as<std::string>(), row[1].as<std::string>()}] = row[2].as<int64_t>();
+  }
+
+  // (sender, handler, destination) -> merged buckets.
+  std::map<std::tuple<std::string, std::string, std::string>, Edge> edges;
+  for (const auto& row : tx.exec_params(
+           absl::StrCat("SELECT * FROM (",
+                        Rows("edge",
+                             "sender, handler, destination, messages, failures, max_latency_us,"
+                             " latency_bins::text AS bins, latency_counts::text AS counts"),
+                        ") r"),
+           p[0], p[1], p[2], p[3], p[4])) {
+    Edge& e = edges[{row[0].as<std::string>(), row[1].as<std::string>(),
+                     row[2].as<std::string>()}];
+    const int64_t messages = row[3].as<int64_t>();
+    const int64_t max_latency = row[5].as<int64_t>();
+    e.max_latency = e.messages == 0 ? max_latency : std::max(e.max_latency, max_latency);
+    e.messages += messages;
+    e.failures += row[4].as<int64_t>();
+    if (row[8].as<bool>()) e.old_messages += messages;
+    const std::vector<int64_t> bins = ParseIntArray(row[6].c_str()), counts = ParseIntArray(row[7].c_str());
+    for (size_t i = 0; i < bins.size() && i < counts.size(); ++i) {
+      e.latency.AddToBin(static_cast<int>(bins[i]), counts[i]);
+    }
+  }
+  // Sends to a destination that no service handled in the window: an edge to nobody.
+  for (const auto& [key, sent] : old_sends) {
+    const auto& [sender, destination] = key;
+    bool handled = false;
+    for (const auto& [edge, e] : edges) {
+      handled |= std::get<0>(edge) == sender && std::get<2>(edge) == destination;
+    }
+    if (!handled) edges[{sender, "", destination}];
+  }
+  for (const auto& [key, e] : edges) {
+    const auto& [sender, handler, destination] = key;
+    v1::ServiceEdge* edge = out.add_edges();
+    edge->set_sender(sender);
+    edge->set_handler(handler);
+    edge->set_destination(destination);
+    edge->set_messages(static_cast<uint64_t>(e.messages));
+    edge->set_failures(static_cast<uint64_t>(e.failures));
+    if (e.messages > 0) {
+      *edge->mutable_p50() = Us(e.latency.Quantile(0.5, e.max_latency));
+      *edge->mutable_p95() = Us(e.latency.Quantile(0.95, e.max_latency));
+      *edge->mutable_max() = Us(e.max_latency);
+    }
+    auto sent = old_sends.find({sender, destination});
+    if (sent != old_sends.end()) {
+      edge->set_stuck(static_cast<uint64_t>(std::max<int64_t>(0, sent->second - e.old_messages)));
+    }
+  }
+  *out.mutable_from() = TimeUtil::MicrosecondsToTimestamp(f);
+  *out.mutable_to() = TimeUtil::MicrosecondsToTimestamp(to);
+  return out;
+}
+
+}  // namespace utracker::server::storage
