@@ -32,13 +32,15 @@ CREATE TABLE hop_handlers (
     PRIMARY KEY (message_id, handler)
 );
 
--- Per minute (of the event) and service: events logged, SENT events, FAILED events.
+-- Per minute (of the event) and service: events logged, and of those SENT, PROCESSED and
+-- FAILED events.
 CREATE TABLE service_minutes (
-    minute   timestamptz NOT NULL,
-    service  text        NOT NULL,
-    events   bigint      NOT NULL,
-    sent     bigint      NOT NULL,
-    failed   bigint      NOT NULL,
+    minute     timestamptz NOT NULL,
+    service    text        NOT NULL,
+    events     bigint      NOT NULL,
+    sent       bigint      NOT NULL,
+    processed  bigint      NOT NULL,
+    failed     bigint      NOT NULL,
     PRIMARY KEY (minute, service)
 );
 
@@ -70,11 +72,12 @@ CREATE TABLE edge_minutes (
 -- The same per hour: long graph windows read whole hours here, and minutes only at their
 -- ends.
 CREATE TABLE service_hours (
-    hour     timestamptz NOT NULL,
-    service  text        NOT NULL,
-    events   bigint      NOT NULL,
-    sent     bigint      NOT NULL,
-    failed   bigint      NOT NULL,
+    hour       timestamptz NOT NULL,
+    service    text        NOT NULL,
+    events     bigint      NOT NULL,
+    sent       bigint      NOT NULL,
+    processed  bigint      NOT NULL,
+    failed     bigint      NOT NULL,
     PRIMARY KEY (hour, service)
 );
 CREATE TABLE send_hours (

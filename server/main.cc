@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -33,6 +34,22 @@ ABSL_FLAG(absl::Duration, rollup_interval, absl::Seconds(1),
           "how often the graph rollups fold new events (one replica at a time does it)");
 ABSL_FLAG(absl::Duration, stuck_after, absl::Minutes(1),
           "a sent message not handled this long after it was sent counts as stuck");
+ABSL_FLAG(std::string, stuck_after_for, "",
+          "deadline overrides, comma-separated: destination:NAME=DURATION (messages sent to that"
+          " destination) or service:NAME=DURATION (messages that receiving service awaits)");
+ABSL_FLAG(absl::Duration, alert_interval, absl::Seconds(10),
+          "how often the alert rules are evaluated (one replica at a time does it)");
+ABSL_FLAG(absl::Duration, alert_history, absl::Hours(24),
+          "window for learning expected receivers and usual gaps; stuck messages older are dropped");
+ABSL_FLAG(int64_t, alert_stuck_min, 1, "stuck messages (per receiver and destination) that open an alert");
+ABSL_FLAG(double, alert_failure_ratio, 0.2,
+          "FAILED/(PROCESSED+FAILED) of a service that opens an alert (resolves below half of it)");
+ABSL_FLAG(absl::Duration, alert_failure_window, absl::Minutes(5), "window of the failure ratio");
+ABSL_FLAG(int64_t, alert_failure_min, 10, "finished messages in the window before the ratio counts");
+ABSL_FLAG(absl::Duration, alert_silence_min, absl::Minutes(2),
+          "shortest silence that opens a silence alert");
+ABSL_FLAG(double, alert_silence_factor, 3,
+          "silence alert after this many times a service's longest gap in the history window");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error");
 
 int main(int argc, char** argv) {
@@ -42,7 +59,9 @@ int main(int argc, char** argv) {
   if (absl::Status st = utracker::server::ApplyEnvFlagDefaults(
           {"listen", "database_url", "migrate", "migrate_only", "query_threads", "writers",
            "metrics_listen", "max_inflight_bytes", "max_events_per_commit", "shutdown_grace",
-           "log_level"});
+           "rollup_interval", "stuck_after", "stuck_after_for", "alert_interval", "alert_history",
+           "alert_stuck_min", "alert_failure_ratio", "alert_failure_window", "alert_failure_min",
+           "alert_silence_min", "alert_silence_factor", "log_level"});
       !st.ok()) {
     std::cerr << "utracker-server: " << st.message() << "\n";
     return 2;
@@ -90,6 +109,22 @@ int main(int argc, char** argv) {
   options.max_events_per_commit = static_cast<size_t>(absl::GetFlag(FLAGS_max_events_per_commit));
   options.rollup_interval = absl::GetFlag(FLAGS_rollup_interval);
   options.stuck_after = absl::GetFlag(FLAGS_stuck_after);
+  options.alert_interval = absl::GetFlag(FLAGS_alert_interval);
+  if (absl::Status st = utracker::server::alerts::ParseStuckOverrides(
+          absl::GetFlag(FLAGS_stuck_after_for), &options.alert);
+      !st.ok()) {
+    std::cerr << "utracker-server: --stuck_after_for: " << st.message() << "\n";
+    return 2;
+  }
+  options.alert.history = absl::ToInt64Microseconds(absl::GetFlag(FLAGS_alert_history));
+  options.alert.stuck_open = std::max<int64_t>(1, absl::GetFlag(FLAGS_alert_stuck_min));
+  options.alert.failure_open = absl::GetFlag(FLAGS_alert_failure_ratio);
+  options.alert.failure_resolve = options.alert.failure_open / 2;
+  options.alert.failure_window =
+      absl::ToInt64Microseconds(absl::GetFlag(FLAGS_alert_failure_window));
+  options.alert.failure_min_finished = absl::GetFlag(FLAGS_alert_failure_min);
+  options.alert.silence_min = absl::ToInt64Microseconds(absl::GetFlag(FLAGS_alert_silence_min));
+  options.alert.silence_factor = absl::GetFlag(FLAGS_alert_silence_factor);
   utracker::server::ServerApp app(options);
   auto port = app.Start();
   if (!port.ok()) {

@@ -3,11 +3,15 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
+#include <pthread.h>
+#include <signal.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -15,10 +19,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "alert_text.h"
 #include "args.h"
 #include "flow_text.h"
 #include "graph_text.h"
 #include "utracker/utracker.h"
+#include "utracker/v1/alerts.grpc.pb.h"
 #include "utracker/v1/flows.grpc.pb.h"
 
 namespace utracker::cli {
@@ -384,6 +390,118 @@ int RunMessage(const Args& a, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
+std::unique_ptr<v1::Alerts::Stub> AlertsStub(const Args& a) {
+  return v1::Alerts::NewStub(grpc::CreateChannel(Server(a), grpc::InsecureChannelCredentials()));
+}
+
+// The open alerts, then every change, until SIGINT/SIGTERM (exit 0) or the stream ends.
+// --rule/--service filter here: the server sends every change.
+int FollowAlerts(const Args& a, v1::AlertRule rule, const std::string& service, bool json,
+                 std::ostream& out, std::ostream& err) {
+  // The signals are blocked before gRPC starts its threads (they inherit the mask) and
+  // waited for on a thread of our own, which cancels the stream.
+  sigset_t signals, old_mask;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, &old_mask);
+  grpc::ClientContext ctx;
+  std::atomic<bool> done{false}, interrupted{false};
+  std::thread waiter([&] {
+    const timespec tick{0, 100 * 1000 * 1000};
+    while (!done.load()) {
+      if (sigtimedwait(&signals, nullptr, &tick) > 0) {
+        interrupted = true;
+        ctx.TryCancel();
+        return;
+      }
+    }
+  });
+  auto stub = AlertsStub(a);
+  std::unique_ptr<grpc::ClientReader<v1::AlertChange>> reader =
+      stub->WatchAlerts(&ctx, v1::WatchAlertsRequest());
+  google::protobuf::util::JsonPrintOptions line_options;
+  line_options.preserve_proto_field_names = true;
+  v1::AlertChange change;
+  while (reader->Read(&change)) {
+    if (rule != v1::ALERT_RULE_UNSPECIFIED && change.alert().rule() != rule) continue;
+    if (!service.empty() && change.alert().service() != service) continue;
+    if (json) {
+      std::string line;  // JSON Lines: one change per line
+      (void)google::protobuf::util::MessageToJsonString(change, &line, line_options);
+      out << line << std::endl;
+    } else {
+      out << AlertChangeLine(change) << std::endl;
+    }
+  }
+  const grpc::Status st = reader->Finish();
+  done = true;
+  waiter.join();
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  if (interrupted || st.ok()) return kExitOk;
+  return ExitFor(st, err);
+}
+
+int RunAlerts(const Args& a, std::ostream& out, std::ostream& err) {
+  if (!a.positional.empty()) {
+    err << "utracker alerts: unexpected argument " << a.positional[0] << "\n";
+    return kExitUsage;
+  }
+  const std::string format = a.Get("format", "text");
+  if (format != "text" && format != "json") {
+    err << "utracker alerts: --format is text or json\n";
+    return kExitUsage;
+  }
+  v1::ListAlertsRequest req;
+  if (a.Has("rule")) {
+    std::string rule = a.Get("rule");
+    absl::AsciiStrToUpper(&rule);
+    v1::AlertRule r;
+    if (!v1::AlertRule_Parse("ALERT_RULE_" + rule, &r) || r == v1::ALERT_RULE_UNSPECIFIED) {
+      err << "utracker alerts: --rule must be one of stuck, failure_ratio, silence\n";
+      return kExitUsage;
+    }
+    req.set_rule(r);
+  }
+  req.set_service(a.Get("service"));
+  if (a.Has("follow")) {
+    if (a.Has("state") || a.Has("limit")) {
+      err << "utracker alerts: --follow shows the open alerts, then every change; --state and "
+             "--limit do not apply\n";
+      return kExitUsage;
+    }
+    return FollowAlerts(a, req.rule(), req.service(), format == "json", out, err);
+  }
+  const std::string state = a.Get("state", "open");
+  if (state == "open") {
+    req.set_state(v1::ALERT_STATE_OPEN);
+  } else if (state == "resolved") {
+    req.set_state(v1::ALERT_STATE_RESOLVED);
+  } else if (state != "all") {
+    err << "utracker alerts: --state must be one of open, resolved, all\n";
+    return kExitUsage;
+  }
+  int32_t limit = 100;
+  if (a.Has("limit") && !absl::SimpleAtoi(a.Get("limit"), &limit)) {
+    err << "utracker alerts: --limit wants a number\n";
+    return kExitUsage;
+  }
+  req.set_limit(limit);
+  absl::Duration timeout;
+  if (!Timeout(a, &timeout, err)) return kExitUsage;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  v1::ListAlertsResponse resp;
+  grpc::Status st = AlertsStub(a)->ListAlerts(&ctx, req, &resp);
+  if (!st.ok()) return ExitFor(st, err);
+  if (format == "json") {
+    out << ToJson(resp) << "\n";
+    return kExitOk;
+  }
+  for (const v1::Alert& alert : resp.alerts()) out << AlertLine(alert) << "\n";
+  return kExitOk;
+}
+
 const std::map<std::string, Command>& Commands() {
   static const auto* commands = new std::map<std::string, Command>{
       {"log",
@@ -464,6 +582,31 @@ const std::map<std::string, Command>& Commands() {
          kTimeoutFlag,
          kHelpFlag},
         RunMessage}},
+      {"alerts",
+       {"list alerts (stuck messages, failing or silent services), or follow them",
+        "utracker alerts [--state open|resolved|all] [--rule stuck|failure_ratio|silence] "
+        "[--service S] [--limit N] [--format text|json]\n"
+        "       utracker alerts --follow [--rule R] [--service S] [--format text|json]\n\n"
+        "One line per alert, newest first, times in UTC:\n"
+        "  #17  OPEN      stuck  bob <- orders  value 12 (peak 15, threshold 1)  since "
+        "2026-11-28T04:31:00Z  last seen 2026-11-28T04:35:10Z  5 evaluations  | summary\n"
+        "(a resolved alert shows \"resolved <time>\" instead of \"last seen <time>\"). "
+        "value: the signal at the last evaluation that saw the condition (stuck messages, "
+        "failure ratio, seconds of silence), peak: the largest while open.\n\n"
+        "--follow prints the alerts open now (\"open-at-start\"), then each change as it "
+        "happens, prefixed with its kind (opened, updated, resolved), until interrupted "
+        "(Ctrl-C: exit 0). A slow reader gets the latest version of each changed alert. "
+        "--format json prints one JSON object per line (AlertChange).",
+        {{"state", "open (default), resolved or all"},
+         {"rule", "stuck, failure_ratio or silence"},
+         {"service", "alerts about this service (the receiver for stuck)"},
+         {"limit", "at most this many (default 100, max 1000)"},
+         {"follow", "print changes as they happen, until interrupted", true},
+         {"format", "text (default) or json"},
+         kServerFlag,
+         kTimeoutFlag,
+         kHelpFlag},
+        RunAlerts}},
   };
   return *commands;
 }

@@ -5,6 +5,7 @@
 // result with `utracker flow ID` or in psql.
 //
 //   alice_bob_carl --server 127.0.0.1:50051 --messages 20
+//   alice_bob_carl --messages 0 --stop bob --stop_after 30s   (bob stops receiving: stuck alerts)
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -26,6 +27,10 @@ ABSL_FLAG(int, messages, 20, "root messages alice seeds (0: forever)");
 ABSL_FLAG(absl::Duration, interval, absl::Milliseconds(100), "pause between seeded messages");
 ABSL_FLAG(double, fail_rate, 0.1, "share of messages a handler fails on");
 ABSL_FLAG(double, reply_rate, 0.6, "share of messages answered with a child message");
+ABSL_FLAG(std::string, stop, "",
+          "a service that stops receiving after --stop_after (its messages pile up unreceived: "
+          "micro-tracker reports them stuck)");
+ABSL_FLAG(absl::Duration, stop_after, absl::Seconds(30), "when the --stop service stops");
 
 namespace {
 
@@ -69,6 +74,8 @@ struct Bot {
 
 std::map<std::string, Bot*> bots;
 std::atomic<int> in_transit{0};
+std::atomic<int> never_received{0};
+absl::Time stop_at = absl::InfiniteFuture();
 
 void Send(Bot& from, const utracker::Message& m, const std::string& to) {
   utracker::LogOptions sent;
@@ -84,6 +91,12 @@ void Handle(Bot& bot, std::mt19937& rng) {
   for (;;) {
     const std::string raw = bot.inbox.Pop();
     if (raw.empty()) return;
+    if (bot.name == absl::GetFlag(FLAGS_stop) && absl::Now() >= stop_at) {
+      // Down: the message is never received (nothing logged) — it will show up as stuck.
+      ++never_received;
+      --in_transit;
+      continue;
+    }
     absl::StatusOr<utracker::Message> m = bot.client->Unpack(raw);
     if (!m.ok()) {
       std::cerr << bot.name << ": " << m.status() << "\n";
@@ -139,6 +152,11 @@ int main(int argc, char** argv) {
     });
   }
 
+  if (!absl::GetFlag(FLAGS_stop).empty()) {
+    stop_at = absl::Now() + absl::GetFlag(FLAGS_stop_after);
+    std::cout << absl::GetFlag(FLAGS_stop) << " stops receiving in "
+              << absl::FormatDuration(absl::GetFlag(FLAGS_stop_after)) << "\n";
+  }
   Bot& alice = *bots.at("alice");
   const int n = absl::GetFlag(FLAGS_messages);
   for (int i = 0; n == 0 || i < n; ++i) {
@@ -151,6 +169,10 @@ int main(int argc, char** argv) {
   while (in_transit > 0) absl::SleepFor(absl::Milliseconds(10));
   for (auto& b : owned) b->inbox.Close();
   for (auto& t : threads) t.join();
+  if (never_received > 0) {
+    std::cout << absl::GetFlag(FLAGS_stop) << " never received " << never_received
+              << " messages\n";
+  }
   int failed = 0;
   for (auto& b : owned) {
     if (!b->client->Flush(absl::Seconds(10)).ok()) ++failed;

@@ -7,12 +7,17 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "alerts/alert_evaluator.h"
+#include "alerts/alert_feed.h"
+#include "alerts/alerts_service.h"
 #include "grpc/health/v1/health.pb.h"
 #include "ingest/batch_writer.h"
 #include "ingest/tracker_service.h"
 #include "query/flows_service.h"
 #include "query/query_executor.h"
 #include "rollup/rollup_worker.h"
+#include "storage/pg_alert_reader.h"
+#include "storage/pg_alert_store.h"
 #include "storage/pg_event_store.h"
 #include "storage/pg_flow_store.h"
 #include "storage/pg_rollup_store.h"
@@ -21,7 +26,8 @@
 namespace utracker::server {
 namespace {
 
-constexpr const char* kServiceNames[] = {"", "utracker.v1.Tracker", "utracker.v1.Flows"};
+constexpr const char* kServiceNames[] = {"", "utracker.v1.Tracker", "utracker.v1.Flows",
+                                         "utracker.v1.Alerts"};
 constexpr size_t kMaxQueuedQueries = 256;
 
 }  // namespace
@@ -54,13 +60,29 @@ absl::StatusOr<int> ServerApp::Start() {
     if (!http.ok()) return http.status();
     metrics_http_ = *std::move(http);
   }
-  flows_ = std::make_unique<query::FlowsService>(flow_store_.get(), executor_.get(),
-                                                 options_.stuck_after);
+  query::StuckDeadlines deadlines;
+  deadlines.after = options_.stuck_after;
+  for (const auto& [destination, micros] : options_.alert.stuck_after_destination) {
+    deadlines.by_destination[destination] = absl::Microseconds(micros);
+  }
+  flows_ = std::make_unique<query::FlowsService>(flow_store_.get(), executor_.get(), deadlines);
+  alert_reader_ = std::make_unique<storage::PgAlertReader>(options_.database_url);
+  alert_feed_ =
+      std::make_unique<alerts::AlertFeed>(alert_reader_.get(), options_.alert_poll_interval);
+  alert_feed_->Start();
+  alerts_ = std::make_unique<alerts::AlertsService>(alert_reader_.get(), executor_.get(),
+                                                    alert_feed_.get());
   rollup::RollupWorkerOptions rollup_options;
   rollup_options.interval = options_.rollup_interval;
   rollup_ = std::make_unique<rollup::RollupWorker>(
       std::make_unique<storage::PgRollupStore>(options_.database_url), rollup_options, &registry_);
   rollup_->Start();
+  alerts::AlertConfig alert_config = options_.alert;
+  alert_config.stuck_after = absl::ToInt64Microseconds(options_.stuck_after);
+  evaluator_ = std::make_unique<alerts::AlertEvaluator>(
+      std::make_unique<storage::PgAlertStore>(options_.database_url), alert_config,
+      options_.alert_interval, &registry_);
+  evaluator_->Start();
 
   // Debian links with --as-needed: without this call the reflection library is dropped.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -78,6 +100,7 @@ absl::StatusOr<int> ServerApp::Start() {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(tracker_.get());
   builder.RegisterService(flows_.get());
+  builder.RegisterService(alerts_.get());
   server_ = builder.BuildAndStart();
   if (!server_ || port == 0) {
     server_.reset();
@@ -141,9 +164,12 @@ void ServerApp::Shutdown(absl::Duration grace) {
     spdlog::warn("{} LogEvents streams still open after the grace period; cancelling them",
                  tracker_->ActiveStreams());
   }
+  // WatchAlerts streams end (UNAVAILABLE) now rather than be cut at the deadline.
+  alert_feed_->Stop();
   server_->Shutdown(absl::ToChronoTime(std::min(deadline, absl::Now() + absl::Seconds(1))));
   writer_->Stop();
   rollup_->Stop();
+  evaluator_->Stop();
   server_->Wait();
   server_.reset();
   executor_.reset();

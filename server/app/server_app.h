@@ -13,10 +13,16 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/metrics.h"
+#include "alerts/rules.h"
 #include "common/metrics_http.h"
 
 namespace utracker::server {
 
+namespace alerts {
+class AlertEvaluator;
+class AlertFeed;
+class AlertsService;
+}  // namespace alerts
 namespace ingest {
 class BatchWriter;
 class TrackerService;
@@ -29,6 +35,7 @@ namespace rollup {
 class RollupWorker;
 }  // namespace rollup
 namespace storage {
+class PgAlertReader;
 class PgFlowStore;
 }  // namespace storage
 
@@ -50,6 +57,11 @@ struct ServerOptions {
   // nobody handled counts as stuck on the graph.
   absl::Duration rollup_interval = absl::Seconds(1);
   absl::Duration stuck_after = absl::Minutes(1);
+  // The alert rules (alert.stuck_after follows stuck_after) and how often they are evaluated.
+  alerts::AlertConfig alert;
+  absl::Duration alert_interval = absl::Seconds(10);
+  // How often WatchAlerts' feed reads the alerts table for changes.
+  absl::Duration alert_poll_interval = absl::Milliseconds(500);
   int max_receive_message_bytes = 32 * 1024 * 1024;
 };
 
@@ -81,8 +93,12 @@ class ServerApp {
   std::unique_ptr<query::QueryExecutor> executor_;
   std::unique_ptr<ingest::BatchWriter> writer_;
   std::unique_ptr<rollup::RollupWorker> rollup_;
+  std::unique_ptr<alerts::AlertEvaluator> evaluator_;
   std::unique_ptr<ingest::TrackerService> tracker_;
   std::unique_ptr<query::FlowsService> flows_;
+  std::unique_ptr<storage::PgAlertReader> alert_reader_;
+  std::unique_ptr<alerts::AlertFeed> alert_feed_;
+  std::unique_ptr<alerts::AlertsService> alerts_;
   std::unique_ptr<grpc::Server> server_;
 
   std::mutex health_mu_;

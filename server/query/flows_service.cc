@@ -85,9 +85,6 @@ absl::StatusOr<storage::MessageQuery> MessageQueryArgument(const v1::ListMessage
   if (!v1::EventKind_IsValid(r.kind())) return absl::InvalidArgumentError("kind: unknown value");
   if (!v1::MessageState_IsValid(r.state()))
     return absl::InvalidArgumentError("state: unknown value");
-  if (r.state() == v1::MESSAGE_STATE_STUCK) {
-    return absl::InvalidArgumentError("state: STUCK is not derived by this server version yet");
-  }
   for (const std::string* text : {&r.service(), &r.destination()}) {
     if (wire::ContainsNul(*text) || !wire::IsValidUtf8(*text)) {
       return absl::InvalidArgumentError("service/destination must be UTF-8 without NUL bytes");
@@ -112,8 +109,8 @@ absl::StatusOr<storage::MessageQuery> MessageQueryArgument(const v1::ListMessage
 }  // namespace
 
 FlowsService::FlowsService(storage::FlowStore* store, QueryExecutor* executor,
-                           absl::Duration stuck_after)
-    : store_(store), executor_(executor), stuck_after_(stuck_after) {}
+                           StuckDeadlines deadlines)
+    : store_(store), executor_(executor), deadlines_(std::move(deadlines)) {}
 
 grpc::ServerUnaryReactor* FlowsService::GetMessage(grpc::CallbackServerContext* context,
                                                    const v1::GetMessageRequest* request,
@@ -129,7 +126,7 @@ grpc::ServerUnaryReactor* FlowsService::GetMessage(grpc::CallbackServerContext* 
                    response]() -> absl::Status {
                     absl::StatusOr<v1::TrackedMessage> m = store_->GetMessage(id, include);
                     if (!m.ok()) return m.status();
-                    DeriveMessageFacts(*m);
+                    DeriveMessageFacts(*m, &deadlines_, absl::Now());
                     *response->mutable_message() = *std::move(m);
                     return absl::OkStatus();
                   });
@@ -152,8 +149,9 @@ grpc::ServerUnaryReactor* FlowsService::GetFlow(grpc::CallbackServerContext* con
                     if (!flow.ok()) return flow.status();
                     response->set_root_id(flow->root_id);
                     response->set_truncated(flow->truncated);
+                    const absl::Time now = absl::Now();
                     for (v1::TrackedMessage& m : flow->messages) {
-                      DeriveMessageFacts(m);
+                      DeriveMessageFacts(m, &deadlines_, now);
                       *response->add_messages() = std::move(m);
                     }
                     return absl::OkStatus();
@@ -173,6 +171,7 @@ grpc::ServerUnaryReactor* FlowsService::ListMessages(grpc::CallbackServerContext
       context, executor_,
       [this, q = *std::move(query), state = request->state(), response]() mutable -> absl::Status {
         const size_t page = q.limit;
+        const absl::Time now = absl::Now();
         // Without a state filter one round trip does; with one, candidates are
         // fetched in larger rounds and filtered here (state is derived in C++,
         // the one definition), up to a bounded number of candidates per call.
@@ -193,7 +192,7 @@ grpc::ServerUnaryReactor* FlowsService::ListMessages(grpc::CallbackServerContext
             }
             ++scanned;
             cursor = std::make_pair(Micros(m.first_seen_at()), m.id());
-            DeriveMessageFacts(m);
+            DeriveMessageFacts(m, &deadlines_, now);
             if (filtered && m.state() != state) continue;
             m.clear_events();
             *response->add_messages() = std::move(m);
@@ -224,15 +223,15 @@ grpc::ServerUnaryReactor* FlowsService::GetServiceGraph(grpc::CallbackServerCont
     reactor->Finish(ToGrpcStatus(bad));
     return reactor;
   }
-  const int64_t stuck_before = now - absl::ToInt64Microseconds(stuck_after_);
-  return RunQuery(context, executor_, [this, from, to, stuck_before, response]() -> absl::Status {
+  const int64_t stuck_after = absl::ToInt64Microseconds(deadlines_.after);
+  return RunQuery(context, executor_,
+                  [this, from, to, now, stuck_after, response]() -> absl::Status {
     absl::StatusOr<v1::GetServiceGraphResponse> graph =
-        store_->GetServiceGraph(from, to, stuck_before);
+        store_->GetServiceGraph(from, to, now - stuck_after);
     if (!graph.ok()) return graph.status();
     *response = *std::move(graph);
     *response->mutable_stuck_after() =
-        google::protobuf::util::TimeUtil::MicrosecondsToDuration(
-            absl::ToInt64Microseconds(stuck_after_));
+        google::protobuf::util::TimeUtil::MicrosecondsToDuration(stuck_after);
     return absl::OkStatus();
   });
 }

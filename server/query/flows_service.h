@@ -2,6 +2,7 @@
 #define UTRACKER_SERVER_QUERY_FLOWS_SERVICE_H_
 
 #include "absl/time/time.h"
+#include "query/message_state.h"
 #include "query/query_executor.h"
 #include "storage/flow_store.h"
 #include "utracker/v1/flows.grpc.pb.h"
@@ -16,9 +17,10 @@ class FlowsService final : public v1::Flows::CallbackService {
   // Largest flow returned by one GetFlow (the response says `truncated` beyond it).
   static constexpr size_t kMaxFlowMessages = 10000;
 
-  // `stuck_after`: how long after its send an unhandled message counts as stuck (graph).
+  // `deadlines`: how long after its send an unhandled message counts as stuck (message
+  // state and graph).
   FlowsService(storage::FlowStore* store, QueryExecutor* executor,
-               absl::Duration stuck_after = absl::Minutes(1));
+               StuckDeadlines deadlines = StuckDeadlines{});
 
   grpc::ServerUnaryReactor* GetMessage(grpc::CallbackServerContext* context,
                                        const v1::GetMessageRequest* request,
@@ -43,7 +45,7 @@ class FlowsService final : public v1::Flows::CallbackService {
  private:
   storage::FlowStore* const store_;
   QueryExecutor* const executor_;
-  const absl::Duration stuck_after_;
+  const StuckDeadlines deadlines_;
 };
 
 }  // namespace utracker::server::query

@@ -66,17 +66,23 @@ v1::MessageState DeriveState(absl::Span<const EventFact> events, const std::stri
   return v1::MESSAGE_STATE_IN_FLIGHT;
 }
 
-void DeriveMessageFacts(v1::TrackedMessage& m) {
+void DeriveMessageFacts(v1::TrackedMessage& m, const StuckDeadlines* deadlines, absl::Time now) {
   std::vector<EventFact> facts;
   facts.reserve(m.events_size());
-  std::optional<absl::Time> sent, received, handled, processed, last;
+  std::optional<absl::Time> sent, received, handled, processed, last, replayed;
+  const std::string* sent_to = nullptr;  // destination of the earliest SENT
   std::set<std::string> handlers, destinations;
   for (const v1::Event& e : m.events()) {
     const absl::Time at = ToTime(e.occurred_at());
     facts.push_back({e.kind(), at, e.service()});
     KeepLatest(last, at);
     if (!e.destination().empty()) destinations.insert(e.destination());
-    if (e.kind() == v1::EVENT_KIND_SENT) KeepEarliest(sent, at);
+    if (e.kind() == v1::EVENT_KIND_SENT &&
+        (!sent || at < *sent || (at == *sent && e.destination() < *sent_to))) {
+      sent = at;
+      sent_to = &e.destination();
+    }
+    if (e.kind() == v1::EVENT_KIND_REPLAYED) KeepLatest(replayed, at);
     if (e.kind() == v1::EVENT_KIND_RECEIVED) KeepEarliest(received, at);
     if (e.kind() == v1::EVENT_KIND_PROCESSED) KeepEarliest(processed, at);
     if (e.service() != m.origin_service()) {
@@ -85,6 +91,10 @@ void DeriveMessageFacts(v1::TrackedMessage& m) {
     }
   }
   m.set_state(DeriveState(facts, m.origin_service()));
+  if (deadlines != nullptr && m.state() == v1::MESSAGE_STATE_IN_FLIGHT && sent) {
+    const absl::Time waiting_since = replayed && *replayed > *sent ? *replayed : *sent;
+    if (waiting_since < now - deadlines->For(*sent_to)) m.set_state(v1::MESSAGE_STATE_STUCK);
+  }
   if (!received) received = handled;
   if (last) SetTimestamp(*last, m.mutable_last_event_at());
   if (sent) SetTimestamp(*sent, m.mutable_sent_at());

@@ -57,6 +57,7 @@ FoldResult Fold(const std::vector<InboxEvent>& events,
     NodeDelta& node = out.nodes[NodeKey{MinuteOf(e.at), e.service}];
     ++node.events;
     if (e.kind == v1::EVENT_KIND_SENT) ++node.sent;
+    if (e.kind == v1::EVENT_KIND_PROCESSED) ++node.processed;
     if (e.kind == v1::EVENT_KIND_FAILED) ++node.failed;
 
     auto [it, added] = next.try_emplace(e.message_id);
@@ -106,6 +107,7 @@ FoldResult Coarsen(const FoldResult& minutes, int64_t width) {
     NodeDelta& n = out.nodes[NodeKey{BucketOf(key.minute, width), key.service}];
     n.events += d.events;
     n.sent += d.sent;
+    n.processed += d.processed;
     n.failed += d.failed;
   }
   for (const auto& [key, n] : minutes.sends) {

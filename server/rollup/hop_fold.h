@@ -75,7 +75,7 @@ struct NodeKey {
   bool operator==(const NodeKey& o) const { return minute == o.minute && service == o.service; }
 };
 struct NodeDelta {
-  int64_t events = 0, sent = 0, failed = 0;
+  int64_t events = 0, sent = 0, processed = 0, failed = 0;
 };
 
 struct SendKey {

@@ -1,14 +1,11 @@
 #ifndef UTRACKER_SERVER_ROLLUP_ROLLUP_WORKER_H_
 #define UTRACKER_SERVER_ROLLUP_ROLLUP_WORKER_H_
 
-#include <atomic>
-#include <condition_variable>
 #include <cstddef>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include "absl/time/time.h"
+#include "common/leader_job.h"
 #include "common/metrics.h"
 #include "storage/rollup_store.h"
 
@@ -22,39 +19,26 @@ struct RollupWorkerOptions {
   size_t pass_limit = 20000;
 };
 
-// The rollup job: one thread that, in the replica holding the lead, folds the rollup inbox
-// every `interval` until it is empty; in the other replicas it only tries to take the lead.
+// The rollup job: in the replica holding the lead, folds the rollup inbox every `interval`
+// until it is empty; in the other replicas it only tries to take the lead.
 class RollupWorker {
  public:
   RollupWorker(std::unique_ptr<storage::RollupStore> store, RollupWorkerOptions options,
                MetricsRegistry* metrics = nullptr);
-  ~RollupWorker();  // Stop()s
 
-  void Start();
-  // Stops the thread after its current pass and gives the lead up.
-  void Stop();
-  // Folds the inbox now rather than at the next tick (tests, and shutdown).
-  void Poke();
-
-  bool leading() const { return leading_.load(); }
+  void Start() { job_->Start(); }
+  void Stop() { job_->Stop(); }
+  void Poke() { job_->Poke(); }
+  bool leading() const { return job_->leading(); }
 
  private:
-  void Loop();
-  // One tick: take or keep the lead; if leading, fold until the inbox is empty.
-  void Tick();
+  void Fold();
 
   const std::unique_ptr<storage::RollupStore> store_;
   const RollupWorkerOptions options_;
   Counter* folded_ = nullptr;
   Counter* failed_passes_ = nullptr;
-  Gauge* leading_gauge_ = nullptr;
-
-  std::atomic<bool> leading_{false};
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stop_ = false;   // guarded by mu_
-  bool poked_ = false;  // guarded by mu_
-  std::thread thread_;
+  std::unique_ptr<LeaderJob> job_;  // last: its thread uses the members above
 };
 
 }  // namespace utracker::server::rollup

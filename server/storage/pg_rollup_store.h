@@ -4,14 +4,12 @@
 #include <memory>
 #include <string>
 
+#include "storage/pg_leader_connection.h"
 #include "storage/rollup_store.h"
 
 namespace utracker::server::storage {
 
-// RollupStore on one libpqxx connection. The lead is a session-level advisory lock on that
-// connection: it ends when the connection does, so a replica that dies or loses its
-// database link frees the lead at once (or, for a vanished host, when TCP keepalives give
-// up: at most ~30 s).
+// RollupStore on one libpqxx connection, which holds the lead (LeaderConnection).
 class PgRollupStore : public RollupStore {
  public:
   explicit PgRollupStore(std::string database_url);
@@ -22,9 +20,7 @@ class PgRollupStore : public RollupStore {
   void Resign() override;
 
  private:
-  struct Connection;  // defined where pqxx is included
-  const std::string database_url_;
-  std::unique_ptr<Connection> conn_;
+  std::unique_ptr<LeaderConnection> lead_;
 };
 
 }  // namespace utracker::server::storage

@@ -17,19 +17,9 @@ namespace {
 using google::protobuf::util::TimeUtil;
 
 // $1..$5: F (window start, on a minute), H1, H2 (whole hours read from the hour tables),
-// T (window end), S (stuck_before). Times as Unix microseconds.
+// T (window end), S (old_before). Times as Unix microseconds.
 std::string At(int n) {
   return absl::StrCat("(timestamptz 'epoch' + $", n, "::int8 * interval '1 microsecond')");
-}
-
-// The rows of one rollup family over the window: hour rows for [H1, H2), minute rows for
-// [F, H1) and [H2, T); `old` says whether the bucket ended before S.
-std::string Rows(const char* family, const char* columns) {
-  return absl::StrCat(
-      "SELECT ", columns, ", true AS old FROM ", family, "_hours WHERE hour >= ", At(2),
-      " AND hour < ", At(3), " UNION ALL SELECT ", columns, ", minute + interval '1 minute' <= ",
-      At(5), " AS old FROM ", family, "_minutes WHERE (minute >= ", At(1), " AND minute < ",
-      At(2), ") OR (minute >= ", At(3), " AND minute < ", At(4), ")");
 }
 
 struct Edge {
@@ -42,25 +32,39 @@ google::protobuf::Duration Us(int64_t us) { return TimeUtil::MicrosecondsToDurat
 
 }  // namespace
 
-v1::GetServiceGraphResponse ReadServiceGraph(pqxx::transaction_base& tx, int64_t from, int64_t to,
-                                             int64_t stuck_before) {
+RollupWindow::RollupWindow(int64_t from, int64_t to, int64_t old_before) {
   using rollup::BucketOf;
   using rollup::kHourMicros;
-  const int64_t f = rollup::MinuteOf(from);
-  int64_t h1 = BucketOf(f + kHourMicros - 1, kHourMicros);
-  // Hour rows only for hours wholly in the window and wholly older than the stuck deadline
-  // (an hour row cannot say which of its minutes are old).
-  int64_t h2 = std::min(BucketOf(to, kHourMicros), BucketOf(stuck_before, kHourMicros));
-  if (h1 >= h2) h1 = h2 = f;
-  const std::string p[5] = {absl::StrCat(f), absl::StrCat(h1), absl::StrCat(h2),
-                            absl::StrCat(to), absl::StrCat(stuck_before)};
+  from_ = rollup::MinuteOf(from);
+  int64_t h1 = BucketOf(from_ + kHourMicros - 1, kHourMicros);
+  // Hour rows only for hours wholly in the window and wholly older than old_before (an hour
+  // row cannot say which of its minutes are old).
+  int64_t h2 = std::min(BucketOf(to, kHourMicros), BucketOf(old_before, kHourMicros));
+  if (h1 >= h2) h1 = h2 = from_;
+  const int64_t values[5] = {from_, h1, h2, to, old_before};
+  for (int i = 0; i < 5; ++i) params_[i] = absl::StrCat(values[i]);
+}
 
+std::string RollupWindow::Rows(const char* family, const char* columns) const {
+  return absl::StrCat(
+      "SELECT ", columns, ", true AS old FROM ", family, "_hours WHERE hour >= ", At(2),
+      " AND hour < ", At(3), " UNION ALL SELECT ", columns, ", minute + interval '1 minute' <= ",
+      At(5), " AS old FROM ", family, "_minutes WHERE (minute >= ", At(1), " AND minute < ",
+      At(2), ") OR (minute >= ", At(3), " AND minute < ", At(4), ")");
+}
+
+pqxx::result RollupWindow::Exec(pqxx::transaction_base& tx, const std::string& sql) const {
+  return tx.exec_params(sql, params_[0], params_[1], params_[2], params_[3], params_[4]);
+}
+
+v1::GetServiceGraphResponse ReadServiceGraph(pqxx::transaction_base& tx, int64_t from, int64_t to,
+                                             int64_t stuck_before) {
+  const RollupWindow window(from, to, stuck_before);
   v1::GetServiceGraphResponse out;
-  for (const auto& row : tx.exec_params(
-           absl::StrCat("SELECT service, sum(events)::int8, sum(sent)::int8, sum(failed)::int8"
-                        " FROM (", Rows("service", "service, events, sent, failed"),
-                        ") r GROUP BY service ORDER BY service"),
-           p[0], p[1], p[2], p[3], p[4])) {
+  for (const auto& row : window.Exec(
+           tx, absl::StrCat("SELECT service, sum(events)::int8, sum(sent)::int8, sum(failed)::int8"
+                            " FROM (", window.Rows("service", "service, events, sent, failed"),
+                            ") r GROUP BY service ORDER BY service"))) {
     v1::ServiceNode* n = out.add_nodes();
     n->set_name(row[0].as<std::string>());
     n->set_events(row[1].as<uint64_t>());
@@ -70,23 +74,22 @@ v1::GetServiceGraphResponse ReadServiceGraph(pqxx::transaction_base& tx, int64_t
 
   // (sender, destination) -> messages sent in old buckets.
   std::map<std::pair<std::string, std::string>, int64_t> old_sends;
-  for (const auto& row : tx.exec_params(
-           absl::StrCat("SELECT sender, destination, sum(messages)::int8 FROM (",
-                        Rows("send", "sender, destination, messages"),
-                        ") r WHERE old GROUP BY sender, destination"),
-           p[0], p[1], p[2], p[3], p[4])) {
+  for (const auto& row : window.Exec(
+           tx, absl::StrCat("SELECT sender, destination, sum(messages)::int8 FROM (",
+                            window.Rows("send", "sender, destination, messages"),
+                            ") r WHERE old GROUP BY sender, destination"))) {
     old_sends[{row[0].as<std::string>(), row[1].as<std::string>()}] = row[2].as<int64_t>();
   }
 
   // (sender, handler, destination) -> merged buckets.
   std::map<std::tuple<std::string, std::string, std::string>, Edge> edges;
-  for (const auto& row : tx.exec_params(
-           absl::StrCat("SELECT * FROM (",
-                        Rows("edge",
-                             "sender, handler, destination, messages, failures, max_latency_us,"
-                             " latency_bins::text AS bins, latency_counts::text AS counts"),
-                        ") r"),
-           p[0], p[1], p[2], p[3], p[4])) {
+  for (const auto& row : window.Exec(
+           tx, absl::StrCat("SELECT * FROM (",
+                            window.Rows("edge",
+                                        "sender, handler, destination, messages, failures,"
+                                        " max_latency_us, latency_bins::text AS bins,"
+                                        " latency_counts::text AS counts"),
+                            ") r"))) {
     Edge& e = edges[{row[0].as<std::string>(), row[1].as<std::string>(),
                      row[2].as<std::string>()}];
     const int64_t messages = row[3].as<int64_t>();
@@ -127,7 +130,7 @@ v1::GetServiceGraphResponse ReadServiceGraph(pqxx::transaction_base& tx, int64_t
       edge->set_stuck(static_cast<uint64_t>(std::max<int64_t>(0, sent->second - e.old_messages)));
     }
   }
-  *out.mutable_from() = TimeUtil::MicrosecondsToTimestamp(f);
+  *out.mutable_from() = TimeUtil::MicrosecondsToTimestamp(window.from());
   *out.mutable_to() = TimeUtil::MicrosecondsToTimestamp(to);
   return out;
 }

@@ -4,7 +4,8 @@
 # binary COPY, starts utracker-server on it, waits for its rollup job to fold them (and
 # prints how fast it folded), then times, nine times each (medians):
 #   GetServiceGraph over a 24 h window, GetFlow of the 1 000-message flow, a ListMessages page
-#   (50 messages of one service).
+#   (50 messages of one service); then, with the server stopped, nine alert evaluations at
+#   the end of the generated day (10 000 of the messages stuck): alert_scan_ms=<median>.
 # Targets (flow-queries issue): graph <= 200 ms, flow <= 20 ms, page <= 50 ms at 10 M events.
 # Last line: graph_ms=<median> flow_ms=<median> page_ms=<median> events=<N>
 # Usage: tests/bench/query_bench.sh [--events N]
@@ -36,6 +37,9 @@ MSG_COLS="id, parent_id, root_id, depth, origin_service, origin_declared, origin
 psql "$URL" -qc "\\copy events ($EV_COLS) FROM '$WORK/events.copy' WITH (FORMAT binary)"
 psql "$URL" -qc "\\copy messages ($MSG_COLS) FROM '$WORK/messages.copy' WITH (FORMAT binary)"
 psql "$URL" -qc "INSERT INTO services SELECT service, coalesce(instance, ''), min(occurred_at), max(occurred_at) FROM events GROUP BY 1, 2"
+# 10 000 messages sent in the last half hour of the day that nobody handles: the alert scan
+# has stuck messages to count.
+psql "$URL" -qc "INSERT INTO events (event_id, occurred_at, message_id, root_id, depth, service, kind, destination) SELECT gen_random_uuid(), t, m, m, 0, 'orders', 'sent', 'payments' FROM (SELECT gen_random_uuid() AS m, timestamptz '2025-11-28 23:30:00+00' + i * interval '100 ms' AS t FROM generate_series(1, 10000) i) x"
 # Loaded behind the server's back, so the events go to the rollup inbox here, as the
 # migration does for events stored before it; the server's rollup job folds them.
 psql "$URL" -qc "INSERT INTO rollup_inbox (message_id, service, kind, occurred_at, destination) SELECT message_id, service, kind, occurred_at, destination FROM events ORDER BY occurred_at"
@@ -54,6 +58,8 @@ FOLD_MS=$(( $(date +%s%3N) - FOLD_START ))
 echo "rollup fold: $EVENTS events in $((FOLD_MS / 1000)) s ($((EVENTS * 1000 / (FOLD_MS + 1))) events/s)"
 psql "$URL" -qc "ANALYZE"
 OUT="$("$BUILD/tests/bench/ingest_loadgen" query --server "$ADDR")"
+kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=
+"$BUILD/tests/bench/ingest_loadgen" alertscan --db "$URL"
 # UTRACKER_LOG_LEVEL=debug UT_BENCH_SERVER_LOG=FILE keeps the server's log (rollup pass timings).
 if [ -n "${UT_BENCH_SERVER_LOG:-}" ]; then cp "$WORK/server.err" "$UT_BENCH_SERVER_LOG"; fi
 echo "$OUT" | head -1

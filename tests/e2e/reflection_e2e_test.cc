@@ -182,9 +182,13 @@ TEST(ReflectionE2E, AClientWithoutProtosDrivesTheServerAsGrpcurlDoes) {
 
   const std::vector<std::string> services = client.ListServices();
   const std::set<std::string> names(services.begin(), services.end());
-  for (const char* want : {"utracker.v1.Tracker", "utracker.v1.Flows", "grpc.health.v1.Health"}) {
+  for (const char* want : {"utracker.v1.Tracker", "utracker.v1.Flows", "utracker.v1.Alerts",
+                           "grpc.health.v1.Health"}) {
     EXPECT_TRUE(names.count(want)) << want;
   }
+  const pb::ServiceDescriptor* alerts = client.Service("utracker.v1.Alerts");
+  ASSERT_NE(alerts, nullptr);
+  EXPECT_TRUE(alerts->FindMethodByName("WatchAlerts")->server_streaming());
 
   const pb::ServiceDescriptor* tracker = client.Service("utracker.v1.Tracker");
   const pb::ServiceDescriptor* flows = client.Service("utracker.v1.Flows");

@@ -138,6 +138,9 @@ TEST_F(QueriesTest, StateFilterPagesThroughDerivedStates) {
       events.push_back(MakeEvent(id, "bob", v1::EVENT_KIND_PROCESSED, t + absl::Milliseconds(1)));
     }
   }
+  for (int i = 0; i < 10; ++i) {  // just sent: in flight, not stuck yet
+    events.push_back(MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_SENT, absl::Now()));
+  }
   Store(events);
   v1::ListMessagesRequest req;
   req.set_page_size(7);
@@ -145,8 +148,10 @@ TEST_F(QueriesTest, StateFilterPagesThroughDerivedStates) {
   std::vector<v1::TrackedMessage> got = ListAll(req);
   ASSERT_EQ(static_cast<int>(got.size()), failed);
   for (const auto& m : got) EXPECT_EQ(m.state(), v1::MESSAGE_STATE_FAILED);
-  req.set_state(v1::MESSAGE_STATE_IN_FLIGHT);
+  req.set_state(v1::MESSAGE_STATE_STUCK);  // sent 2 h ago, nobody handled them (deadline 1 m)
   EXPECT_EQ(ListAll(req).size(), 90u);
+  req.set_state(v1::MESSAGE_STATE_IN_FLIGHT);
+  EXPECT_EQ(ListAll(req).size(), 10u);
 }
 
 TEST_F(QueriesTest, BadArgumentsAreInvalidArgument) {
@@ -158,7 +163,7 @@ TEST_F(QueriesTest, BadArgumentsAreInvalidArgument) {
   req.set_page_size(5000);
   EXPECT_EQ(List(req, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   req.set_page_size(10);
-  req.set_state(v1::MESSAGE_STATE_STUCK);
+  req.set_state(static_cast<v1::MessageState>(42));
   EXPECT_EQ(List(req, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   req.clear_state();
   testing::SetTime(t0_, req.mutable_from());
@@ -274,12 +279,22 @@ TEST_F(QueriesTest, MessageStatesViewAgreesWithTheServer) {
     ids.push_back(wire::NewUuidV7());
     const int n = 1 + static_cast<int>(rng() % 5);
     for (int i = 0; i < n; ++i) {
+      // A third of the messages are recent: in flight, not yet stuck.
+      const absl::Time base = m % 3 == 0 ? absl::Now() - absl::Seconds(5) : t0_;
       events.push_back(MakeEvent(ids.back(), services[rng() % 3], kinds[rng() % 6],
-                                 t0_ + absl::Milliseconds(m * 10 + static_cast<int>(rng() % 8))));
+                                 base + absl::Milliseconds(m * 10 + static_cast<int>(rng() % 8))));
+      // Some sends go to a destination with a one-day deadline: never stuck here.
+      if (events.back().kind() == v1::EVENT_KIND_SENT && rng() % 2 == 0) {
+        events.back().set_destination("slowq");
+      }
     }
   }
   std::shuffle(events.begin(), events.end(), rng);
   Store(events);
+  db_.Query("INSERT INTO stuck_deadlines VALUES ('destination', 'slowq', interval '1 day')");
+  StuckDeadlines deadlines;  // as the evaluator recorded them
+  deadlines.by_destination["slowq"] = absl::Hours(24);
+  std::map<std::string, int> states;
   std::map<std::string, std::string> view;
   for (const auto& row : db_.Query("SELECT message_id, state FROM message_states"))
     view[row[0]] = row[1];
@@ -287,8 +302,12 @@ TEST_F(QueriesTest, MessageStatesViewAgreesWithTheServer) {
   for (const std::string& id : ids) {
     auto m = flows_store_->GetMessage(id, false);
     ASSERT_TRUE(m.ok());
-    DeriveMessageFacts(*m);
+    DeriveMessageFacts(*m, &deadlines, absl::Now());
     EXPECT_EQ("MESSAGE_STATE_" + view[id], v1::MessageState_Name(m->state())) << id;
+    ++states[view[id]];
+  }
+  for (const char* state : {"STUCK", "IN_FLIGHT", "RECEIVED", "PROCESSED", "FAILED"}) {
+    EXPECT_GT(states[state], 0) << "the random sets must cover " << state;
   }
   EXPECT_GT(std::stoi(db_.Scalar("SELECT count(*) FROM service_edges")), 0);
 }

@@ -59,11 +59,12 @@ class RollupsTest : public ::testing::Test {
     auto b = [&](const std::string& col) { return absl::StrReplaceAll(bucket, {{"%s", col}}); };
     const std::string stored_time = absl::StrCat("(extract(epoch FROM ", time, ") * 1000000)::int8");
     EXPECT_EQ(Sorted(db_.Query(absl::StrCat("SELECT ", stored_time,
-                                            ", service, events, sent, failed FROM service_",
+                                            ", service, events, sent, processed, failed FROM service_",
                                             tier))),
               Sorted(db_.Query(absl::StrCat(
                   "SELECT ", b("occurred_at"), ", service, count(*),"
-                  " count(*) FILTER (WHERE kind = 'sent'), count(*) FILTER (WHERE kind = 'failed')"
+                  " count(*) FILTER (WHERE kind = 'sent'), count(*) FILTER (WHERE kind = 'processed'),"
+                  " count(*) FILTER (WHERE kind = 'failed')"
                   " FROM events GROUP BY 1, 2"))));
     const std::string sends =
         "WITH s AS (SELECT DISTINCT ON (message_id) message_id, service AS sender,"

@@ -1,0 +1,81 @@
+#ifndef UTRACKER_SERVER_ALERTS_RULES_H_
+#define UTRACKER_SERVER_ALERTS_RULES_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "storage/alert_store.h"
+#include "utracker/v1/alerts.pb.h"
+
+namespace utracker::server::alerts {
+
+// Thresholds and windows of the three rules (README "Alerts"). Times in microseconds.
+struct AlertConfig {
+  // Stuck: a message sent to a destination that an expected receiver has not handled
+  // `stuck_after` after its send (per destination, else per receiving service, else the
+  // default). Messages sent within the history window count.
+  int64_t stuck_after = 60'000'000;
+  std::map<std::string, int64_t> stuck_after_destination, stuck_after_service;
+  int64_t stuck_open = 1;  // open at this many stuck messages; resolve at 0
+  // Expected receivers are learned over this window (also the stuck lookback and the
+  // silence rule's history).
+  int64_t history = 24LL * 3600 * 1'000'000;
+  // Failure ratio: FAILED / (PROCESSED + FAILED) events of a service over the window; opens at
+  // `failure_open` with at least `failure_min_finished` finished, resolves below
+  // `failure_resolve` (or when the service finished nothing in the window).
+  int64_t failure_window = 5LL * 60 * 1'000'000;
+  double failure_open = 0.2, failure_resolve = 0.1;
+  int64_t failure_min_finished = 10;
+  // Silence: a service with at least `silence_min_active` active minutes in the history
+  // window that has logged nothing for longer than max(silence_min, silence_factor x its
+  // longest gap between active minutes in that window).
+  int64_t silence_min = 2LL * 60 * 1'000'000;
+  double silence_factor = 3;
+  int64_t silence_min_active = 10;
+};
+
+// Parses "destination:orders=30s,service:bob=5m" into the config's overrides.
+absl::Status ParseStuckOverrides(absl::string_view spec, AlertConfig* config);
+
+// The deadline for messages to `destination` awaited by `receiver` ("" when unknown).
+int64_t StuckAfter(const AlertConfig& config, const std::string& destination,
+                   const std::string& receiver);
+
+// One rule's reading for one subject at one evaluation.
+struct Signal {
+  v1::AlertRule rule = v1::ALERT_RULE_UNSPECIFIED;
+  std::string subject, service, destination;
+  double value = 0, threshold = 0;
+  bool breach = false;  // at or past the open threshold
+  bool clear = false;   // at or below the resolve threshold
+  std::string summary;
+};
+
+// The receivers a destination's messages are expected to reach, learned from the history
+// window: each receiver that handled at least half as many as the busiest one — unless those
+// receivers share the messages (competing consumers: together they handled at most 1.2x the
+// messages sent) or none is known (a new destination); then any one receiver will do,
+// written as the empty receiver.
+std::vector<std::string> ExpectedReceivers(const storage::StuckInputs::Destination& history);
+
+// Stuck signals per (expected receiver, destination). `by_deadline` holds the rollup
+// counts for each distinct deadline in use (keyed by the deadline, see StuckAfter).
+std::vector<Signal> StuckSignals(const AlertConfig& config,
+                                 const std::map<int64_t, storage::StuckInputs>& by_deadline);
+std::vector<Signal> FailureSignals(const AlertConfig& config,
+                                   const std::map<std::string, storage::ServiceInputs>& services);
+std::vector<Signal> SilenceSignals(const AlertConfig& config, int64_t now,
+                                   const std::map<std::string, storage::ServiceInputs>& services);
+
+// The alerts to write after one evaluation: a breaching signal without an open alert opens
+// one; an open alert whose signal is not clear is seen again (value, peak, last seen,
+// evaluations); an open alert whose signal is clear or gone resolves. Between the open and
+// resolve thresholds nothing opens and nothing resolves (hysteresis).
+std::vector<v1::Alert> Transitions(const std::vector<Signal>& signals,
+                                   const std::vector<v1::Alert>& open, int64_t now);
+
+}  // namespace utracker::server::alerts
+
+#endif  // UTRACKER_SERVER_ALERTS_RULES_H_

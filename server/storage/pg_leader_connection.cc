@@ -1,0 +1,40 @@
+#include "storage/pg_leader_connection.h"
+
+#include "absl/strings/str_cat.h"
+#include "storage/pg_errors.h"
+
+namespace utracker::server::storage {
+
+LeaderConnection::LeaderConnection(std::string database_url, long long lock_key, const char* job)
+    : database_url_(std::move(database_url)), lock_key_(lock_key), job_(job) {}
+
+void LeaderConnection::Reset() {
+  conn_.reset();
+  leading_ = false;
+}
+
+void LeaderConnection::CheckAfterFailure() {
+  if (conn_ != nullptr && !conn_->is_open()) Reset();
+}
+
+absl::StatusOr<bool> LeaderConnection::Lead() {
+  try {
+    if (conn_ == nullptr || !conn_->is_open()) {
+      Reset();
+      conn_ = std::make_unique<pqxx::connection>(database_url_);
+    }
+    pqxx::nontransaction tx{*conn_};
+    if (leading_) {
+      tx.exec("SELECT 1");  // still connected, so the session lock is still ours
+      return true;
+    }
+    leading_ =
+        tx.exec(absl::StrCat("SELECT pg_try_advisory_lock(", lock_key_, ")"))[0][0].as<bool>();
+    return leading_;
+  } catch (...) {
+    Reset();
+    return StatusFromCurrentException(absl::StrCat("taking the lead of the ", job_));
+  }
+}
+
+}  // namespace utracker::server::storage
