@@ -8,97 +8,20 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "storage/pg_alert_rows.h"
 #include "storage/pg_errors.h"
+#include "storage/pg_pool.h"
 
 namespace utracker::server::storage {
 namespace {
 
 using ReadTx = pqxx::transaction<pqxx::read_committed, pqxx::read_only>;
 
-// Times travel as Unix microseconds (exact integer arithmetic in SQL).
-constexpr const char* kAlertColumns =
-    "id, rule, subject, service, destination,"
-    " (extract(epoch FROM opened_at) * 1000000)::int8,"
-    " (extract(epoch FROM last_seen_at) * 1000000)::int8,"
-    " (extract(epoch FROM resolved_at) * 1000000)::int8,"
-    " value, peak, threshold, evaluations, summary, version";
-
-void SetMicros(int64_t micros, google::protobuf::Timestamp* ts) {
-  *ts = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(micros);
-}
-
-v1::Alert ReadAlert(const pqxx::row& row) {
-  v1::Alert a;
-  a.set_id(row[0].as<int64_t>());
-  a.set_rule(AlertRuleFromName(row[1].as<std::string>()));
-  a.set_subject(row[2].as<std::string>());
-  a.set_service(row[3].as<std::string>());
-  a.set_destination(row[4].as<std::string>());
-  SetMicros(row[5].as<int64_t>(), a.mutable_opened_at());
-  SetMicros(row[6].as<int64_t>(), a.mutable_last_seen_at());
-  if (row[7].is_null()) {
-    a.set_state(v1::ALERT_STATE_OPEN);
-  } else {
-    a.set_state(v1::ALERT_STATE_RESOLVED);
-    SetMicros(row[7].as<int64_t>(), a.mutable_resolved_at());
-  }
-  a.set_value(row[8].as<double>());
-  a.set_peak(row[9].as<double>());
-  a.set_threshold(row[10].as<double>());
-  a.set_evaluations(row[11].as<int64_t>());
-  a.set_summary(row[12].as<std::string>());
-  return a;
-}
-
 }  // namespace
 
-const char* AlertRuleName(v1::AlertRule rule) {
-  switch (rule) {
-    case v1::ALERT_RULE_STUCK:
-      return "stuck";
-    case v1::ALERT_RULE_FAILURE_RATIO:
-      return "failure_ratio";
-    case v1::ALERT_RULE_SILENCE:
-      return "silence";
-    default:
-      return "";
-  }
-}
 
-v1::AlertRule AlertRuleFromName(const std::string& name) {
-  for (v1::AlertRule rule :
-       {v1::ALERT_RULE_STUCK, v1::ALERT_RULE_FAILURE_RATIO, v1::ALERT_RULE_SILENCE}) {
-    if (name == AlertRuleName(rule)) return rule;
-  }
-  return v1::ALERT_RULE_UNSPECIFIED;
-}
-
-// The connection pool of PgFlowStore, kept apart so the two stores evolve independently.
-struct PgAlertReader::Pool {
-  explicit Pool(std::string url) : database_url(std::move(url)) {}
-
-  std::unique_ptr<pqxx::connection> Borrow() {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!idle.empty()) {
-        auto conn = std::move(idle.back());
-        idle.pop_back();
-        return conn;
-      }
-    }
-    return std::make_unique<pqxx::connection>(database_url);  // throws broken_connection
-  }
-
-  // A connection is returned only after a query succeeded on it; one that threw is dropped.
-  void Return(std::unique_ptr<pqxx::connection> conn) {
-    if (!conn || !conn->is_open()) return;
-    std::lock_guard<std::mutex> lock(mu);
-    idle.push_back(std::move(conn));
-  }
-
-  const std::string database_url;
-  std::mutex mu;
-  std::vector<std::unique_ptr<pqxx::connection>> idle;  // guarded by mu
+struct PgAlertReader::Pool : PgPool {
+  using PgPool::PgPool;
 };
 
 PgAlertReader::PgAlertReader(std::string database_url)

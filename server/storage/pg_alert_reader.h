@@ -25,11 +25,6 @@ class PgAlertReader : public AlertReader {
   const std::unique_ptr<Pool> pool_;
 };
 
-// The alerts table's rule names ('stuck', 'failure_ratio', 'silence') and back; "" and
-// ALERT_RULE_UNSPECIFIED for anything else.
-const char* AlertRuleName(v1::AlertRule rule);
-v1::AlertRule AlertRuleFromName(const std::string& name);
-
 }  // namespace utracker::server::storage
 
 #endif  // UTRACKER_SERVER_STORAGE_PG_ALERT_READER_H_

@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "storage/pg_alert_rows.h"
 #include "storage/pg_arrays.h"
 #include "storage/pg_errors.h"
 #include "storage/pg_service_graph.h"
@@ -22,27 +23,6 @@ std::string Micros(const char* ts_expr) {
 }
 std::string Ts(int n) {
   return absl::StrCat("(timestamptz 'epoch' + $", n, "::int8 * interval '1 microsecond')");
-}
-
-const char* RuleLabel(v1::AlertRule rule) {
-  switch (rule) {
-    case v1::ALERT_RULE_STUCK:
-      return "stuck";
-    case v1::ALERT_RULE_FAILURE_RATIO:
-      return "failure_ratio";
-    case v1::ALERT_RULE_SILENCE:
-      return "silence";
-    default:
-      return "";
-  }
-}
-
-v1::AlertRule RuleFromLabel(const std::string& label) {
-  for (v1::AlertRule r :
-       {v1::ALERT_RULE_STUCK, v1::ALERT_RULE_FAILURE_RATIO, v1::ALERT_RULE_SILENCE}) {
-    if (label == RuleLabel(r)) return r;
-  }
-  return v1::ALERT_RULE_UNSPECIFIED;
 }
 
 int64_t ToMicros(const google::protobuf::Timestamp& t) {
@@ -134,25 +114,9 @@ absl::StatusOr<std::vector<v1::Alert>> PgAlertStore::OpenAlerts() {
   try {
     pqxx::read_transaction tx{*conn};
     std::vector<v1::Alert> out;
-    for (const auto& row : tx.exec(absl::StrCat(
-             "SELECT id, rule, subject, service, destination, ", Micros("opened_at"), ", ",
-             Micros("last_seen_at"), ", value, peak, threshold, evaluations, summary"
-             " FROM alerts WHERE resolved_at IS NULL ORDER BY id"))) {
-      v1::Alert a;
-      a.set_id(row[0].as<int64_t>());
-      a.set_rule(RuleFromLabel(row[1].as<std::string>()));
-      a.set_subject(row[2].as<std::string>());
-      a.set_service(row[3].as<std::string>());
-      a.set_destination(row[4].as<std::string>());
-      a.set_state(v1::ALERT_STATE_OPEN);
-      *a.mutable_opened_at() = TimeUtil::MicrosecondsToTimestamp(row[5].as<int64_t>());
-      *a.mutable_last_seen_at() = TimeUtil::MicrosecondsToTimestamp(row[6].as<int64_t>());
-      a.set_value(row[7].as<double>());
-      a.set_peak(row[8].as<double>());
-      a.set_threshold(row[9].as<double>());
-      a.set_evaluations(row[10].as<int64_t>());
-      a.set_summary(row[11].as<std::string>());
-      out.push_back(std::move(a));
+    for (const auto& row : tx.exec(absl::StrCat("SELECT ", kAlertColumns,
+                                                " FROM alerts WHERE resolved_at IS NULL ORDER BY id"))) {
+      out.push_back(ReadAlert(row));
     }
     return out;
   } catch (...) {
@@ -173,7 +137,7 @@ absl::Status PgAlertStore::WriteAlerts(const std::vector<v1::Alert>& changed) {
                                     " opened_at, last_seen_at, value, peak, threshold, evaluations,"
                                     " summary) VALUES ($1, $2, $3, $4, ", Ts(5), ", ", Ts(5),
                                     ", $6, $7, $8, $9, $10)"),
-                       RuleLabel(a.rule()), a.subject(), a.service(), a.destination(),
+                       AlertRuleName(a.rule()), a.subject(), a.service(), a.destination(),
                        ToMicros(a.opened_at()), a.value(), a.peak(), a.threshold(),
                        a.evaluations(), a.summary());
         continue;

@@ -20,6 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "storage/copy_encoder.h"
 #include "storage/pg_errors.h"
+#include "storage/pg_pool.h"
 #include "storage/pg_service_graph.h"
 
 namespace utracker::server::storage {
@@ -239,31 +240,8 @@ bool EventBefore(const v1::Event* a, const v1::Event* b) {
 
 }  // namespace
 
-struct PgFlowStore::Pool {
-  explicit Pool(std::string url) : database_url(std::move(url)) {}
-
-  std::unique_ptr<pqxx::connection> Borrow() {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!idle.empty()) {
-        auto conn = std::move(idle.back());
-        idle.pop_back();
-        return conn;
-      }
-    }
-    return std::make_unique<pqxx::connection>(database_url);  // throws broken_connection
-  }
-
-  // A connection is returned only after a query succeeded on it; one that threw is dropped.
-  void Return(std::unique_ptr<pqxx::connection> conn) {
-    if (!conn || !conn->is_open()) return;
-    std::lock_guard<std::mutex> lock(mu);
-    idle.push_back(std::move(conn));
-  }
-
-  const std::string database_url;
-  std::mutex mu;
-  std::vector<std::unique_ptr<pqxx::connection>> idle;  // guarded by mu
+struct PgFlowStore::Pool : PgPool {
+  using PgPool::PgPool;
 };
 
 PgFlowStore::PgFlowStore(std::string database_url)
