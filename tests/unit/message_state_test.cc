@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "support/event_factory.h"
@@ -105,6 +106,61 @@ TEST(MessageState, DeriveMessageFactsFillsHopTimingsAndHandlers) {
   EXPECT_EQ(m.receive_to_process().nanos(), 0);
   ASSERT_EQ(m.handlers_size(), 1);
   EXPECT_EQ(m.handlers(0), "bob");
+}
+
+// STUCK over every arrival order: a message's events in every order, the same state.
+v1::MessageState StuckStateForAllOrders(std::vector<v1::Event> events, const StuckDeadlines& d,
+                                        absl::Time now) {
+  std::vector<size_t> order(events.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::optional<v1::MessageState> first;
+  do {
+    v1::TrackedMessage m;
+    m.set_id(events[0].message_id());
+    m.set_origin_service("alice");
+    for (size_t i : order) *m.add_events() = events[i];
+    DeriveMessageFacts(m, &d, now);
+    if (!first) first = m.state();
+    EXPECT_EQ(m.state(), *first);
+  } while (std::next_permutation(order.begin(), order.end()));
+  return *first;
+}
+
+TEST(MessageState, StuckWhenInFlightPastItsDestinationsDeadlineInAnyOrder) {
+  const std::string id = "0190a1a0-0000-7000-8000-0000000000aa";
+  StuckDeadlines d;  // 1 minute; "slow" gets an hour
+  d.by_destination["slow"] = absl::Hours(1);
+  auto sent = [&](absl::Time at, const char* dest) {
+    v1::Event e = testing::MakeEvent(id, "alice", v1::EVENT_KIND_SENT, at);
+    e.set_destination(dest);
+    return e;
+  };
+  const absl::Time now = t0 + absl::Minutes(10);
+  // Sent twice (a retry); the earliest SENT counts: 10 minutes > 1 minute.
+  EXPECT_EQ(StuckStateForAllOrders({sent(t0 + absl::Minutes(9), "q"), sent(t0, "q"),
+                                    testing::MakeEvent(id, "alice", v1::EVENT_KIND_NOTE, t0)},
+                                   d, now),
+            v1::MESSAGE_STATE_STUCK);
+  EXPECT_EQ(StuckStateForAllOrders({sent(t0 + absl::Seconds(570), "q")}, d, now),
+            v1::MESSAGE_STATE_IN_FLIGHT);  // 30 s: within the deadline
+  EXPECT_EQ(StuckStateForAllOrders({sent(t0, "slow")}, d, now), v1::MESSAGE_STATE_IN_FLIGHT);
+  // A REPLAYED restarts the wait; a late RECEIVED ends it.
+  EXPECT_EQ(StuckStateForAllOrders(
+                {sent(t0, "q"), testing::MakeEvent(id, "ops", v1::EVENT_KIND_REPLAYED,
+                                                   t0 + absl::Seconds(590))},
+                d, now),
+            v1::MESSAGE_STATE_IN_FLIGHT);
+  EXPECT_EQ(StuckStateForAllOrders(
+                {sent(t0, "q"), testing::MakeEvent(id, "bob", v1::EVENT_KIND_RECEIVED,
+                                                   t0 + absl::Minutes(9))},
+                d, now),
+            v1::MESSAGE_STATE_RECEIVED);
+  // Without deadlines (no clock), never STUCK.
+  v1::TrackedMessage m;
+  m.set_origin_service("alice");
+  *m.add_events() = sent(t0, "q");
+  DeriveMessageFacts(m);
+  EXPECT_EQ(m.state(), v1::MESSAGE_STATE_IN_FLIGHT);
 }
 
 }  // namespace
