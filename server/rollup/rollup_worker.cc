@@ -15,6 +15,9 @@ RollupWorker::RollupWorker(std::unique_ptr<storage::RollupStore> store,
                                   "Events folded into the graph rollups by this replica.");
     failed_passes_ = metrics->AddCounter("utracker_rollup_pass_failures_total",
                                          "Rollup passes that failed (retried next tick).");
+    backlog_ = metrics->AddGauge("utracker_rollup_inbox_events",
+                                 "About how many stored events wait to be folded (leader only):"
+                                 " the graph and the alerts lag by that much.");
     leading = metrics->AddGauge("utracker_rollup_leader",
                                 "1 while this replica runs the rollup job, else 0.");
   }
@@ -34,6 +37,10 @@ void RollupWorker::Fold() {
       return;
     }
     if (folded_ != nullptr) folded_->Add(*folded);
+    if (backlog_ != nullptr) {
+      absl::StatusOr<int64_t> backlog = store_->Backlog();
+      if (backlog.ok()) backlog_->Set(*backlog);
+    }
     if (*folded < options_.pass_limit) return;
   }
 }

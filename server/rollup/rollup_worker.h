@@ -38,6 +38,7 @@ class RollupWorker {
   const RollupWorkerOptions options_;
   Counter* folded_ = nullptr;
   Counter* failed_passes_ = nullptr;
+  Gauge* backlog_ = nullptr;
   std::unique_ptr<LeaderJob> job_;  // last: its thread uses the members above
 };
 

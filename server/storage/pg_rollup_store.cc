@@ -298,6 +298,19 @@ void PgRollupStore::Resign() { lead_->Reset(); }
 
 absl::StatusOr<bool> PgRollupStore::Lead() { return lead_->Lead(); }
 
+absl::StatusOr<int64_t> PgRollupStore::Backlog() {
+  pqxx::connection* conn = lead_->conn();
+  if (conn == nullptr) return absl::FailedPreconditionError("rollup backlog without the lead");
+  try {
+    pqxx::nontransaction tx{*conn};
+    return tx.exec("SELECT coalesce(max(id) - min(id) + 1, 0) FROM rollup_inbox")[0][0]
+        .as<int64_t>();
+  } catch (...) {
+    lead_->CheckAfterFailure();
+    return StatusFromCurrentException("measuring the rollup backlog");
+  }
+}
+
 absl::StatusOr<size_t> PgRollupStore::RunPass(size_t limit) {
   pqxx::connection* conn = lead_->conn();
   if (conn == nullptr) return absl::FailedPreconditionError("rollup pass without the lead");

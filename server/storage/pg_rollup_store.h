@@ -17,6 +17,7 @@ class PgRollupStore : public RollupStore {
 
   absl::StatusOr<bool> Lead() override;
   absl::StatusOr<size_t> RunPass(size_t limit) override;
+  absl::StatusOr<int64_t> Backlog() override;
   void Resign() override;
 
  private:

@@ -2,6 +2,7 @@
 #define UTRACKER_SERVER_STORAGE_ROLLUP_STORE_H_
 
 #include <cstddef>
+#include <cstdint>
 
 #include "absl/status/statusor.h"
 
@@ -21,6 +22,10 @@ class RollupStore {
   // One transaction (call only while leading): folds up to `limit` inbox events, oldest
   // first, and deletes them. Returns how many were folded; 0 when the inbox is empty.
   virtual absl::StatusOr<size_t> RunPass(size_t limit) = 0;
+
+  // About how many events wait in the inbox (ids between the oldest and newest waiting; the
+  // exact count would scan it). Call only while leading.
+  virtual absl::StatusOr<int64_t> Backlog() = 0;
 
   // Gives the lead up (closes the connection).
   virtual void Resign() = 0;
