@@ -74,6 +74,7 @@ absl::StatusOr<int> ServerApp::Start() {
                                                     alert_feed_.get());
   rollup::RollupWorkerOptions rollup_options;
   rollup_options.interval = options_.rollup_interval;
+  rollup_options.ingest_busy = [this] { return metrics_.inflight_bytes->value() > 0; };
   rollup_ = std::make_unique<rollup::RollupWorker>(
       std::make_unique<storage::PgRollupStore>(options_.database_url), rollup_options, &registry_);
   rollup_->Start();

@@ -1,8 +1,10 @@
 #include "query/flows_service.h"
 
+#include <google/protobuf/arena.h>
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -106,11 +108,48 @@ absl::StatusOr<storage::MessageQuery> MessageQueryArgument(const v1::ListMessage
   return q;
 }
 
+// A GetFlow's request and response on their own arena: a big flow is tens of thousands of
+// small strings and messages, which the arena allocates in a few blocks and frees at once
+// (malloc and free were ~40% of the server's time for a 1 000-message flow).
+class FlowArenaAllocator final
+    : public grpc::MessageAllocator<v1::GetFlowRequest, v1::GetFlowResponse> {
+ public:
+  grpc::MessageHolder<v1::GetFlowRequest, v1::GetFlowResponse>* AllocateMessages() override {
+    return new Holder;
+  }
+
+ private:
+  class Holder final : public grpc::MessageHolder<v1::GetFlowRequest, v1::GetFlowResponse> {
+   public:
+    Holder() : arena_(Options()) {
+      set_request(google::protobuf::Arena::CreateMessage<v1::GetFlowRequest>(&arena_));
+      set_response(google::protobuf::Arena::CreateMessage<v1::GetFlowResponse>(&arena_));
+    }
+    void Release() override { delete this; }
+
+   private:
+    static google::protobuf::ArenaOptions Options() {
+      google::protobuf::ArenaOptions options;
+      options.start_block_size = 4096;  // a small or failed request stays small
+      options.max_block_size = 256 * 1024;
+      return options;
+    }
+    google::protobuf::Arena arena_;
+  };
+};
+
 }  // namespace
 
 FlowsService::FlowsService(storage::FlowStore* store, QueryExecutor* executor,
                            StuckDeadlines deadlines)
-    : store_(store), executor_(executor), deadlines_(std::move(deadlines)) {}
+    : store_(store),
+      executor_(executor),
+      deadlines_(std::move(deadlines)),
+      flow_allocator_(std::make_unique<FlowArenaAllocator>()) {
+  SetMessageAllocatorFor_GetFlow(flow_allocator_.get());
+}
+
+FlowsService::~FlowsService() = default;
 
 grpc::ServerUnaryReactor* FlowsService::GetMessage(grpc::CallbackServerContext* context,
                                                    const v1::GetMessageRequest* request,
@@ -144,15 +183,16 @@ grpc::ServerUnaryReactor* FlowsService::GetFlow(grpc::CallbackServerContext* con
   return RunQuery(context, executor_,
                   [this, id = *std::move(id), include = request->include_content(),
                    response]() -> absl::Status {
-                    absl::StatusOr<storage::StoredFlow> flow =
-                        store_->GetFlow(id, include, kMaxFlowMessages);
-                    if (!flow.ok()) return flow.status();
-                    response->set_root_id(flow->root_id);
-                    response->set_truncated(flow->truncated);
+                    // Read straight into the response, on its arena (FlowArenaAllocator).
+                    absl::Status status =
+                        store_->GetFlow(id, include, kMaxFlowMessages, response);
+                    if (!status.ok()) {
+                      response->Clear();
+                      return status;
+                    }
                     const absl::Time now = absl::Now();
-                    for (v1::TrackedMessage& m : flow->messages) {
+                    for (v1::TrackedMessage& m : *response->mutable_messages()) {
                       DeriveMessageFacts(m, &deadlines_, now);
-                      *response->add_messages() = std::move(m);
                     }
                     return absl::OkStatus();
                   });

@@ -1,6 +1,8 @@
 #ifndef UTRACKER_SERVER_QUERY_FLOWS_SERVICE_H_
 #define UTRACKER_SERVER_QUERY_FLOWS_SERVICE_H_
 
+#include <memory>
+
 #include "absl/time/time.h"
 #include "query/message_state.h"
 #include "query/query_executor.h"
@@ -21,6 +23,7 @@ class FlowsService final : public v1::Flows::CallbackService {
   // state and graph).
   FlowsService(storage::FlowStore* store, QueryExecutor* executor,
                StuckDeadlines deadlines = StuckDeadlines{});
+  ~FlowsService() override;
 
   grpc::ServerUnaryReactor* GetMessage(grpc::CallbackServerContext* context,
                                        const v1::GetMessageRequest* request,
@@ -46,6 +49,9 @@ class FlowsService final : public v1::Flows::CallbackService {
   storage::FlowStore* const store_;
   QueryExecutor* const executor_;
   const StuckDeadlines deadlines_;
+  // Puts each GetFlow's messages on an arena; used by gRPC while the service is registered.
+  const std::unique_ptr<grpc::MessageAllocator<v1::GetFlowRequest, v1::GetFlowResponse>>
+      flow_allocator_;
 };
 
 }  // namespace utracker::server::query

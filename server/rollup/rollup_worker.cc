@@ -42,6 +42,7 @@ void RollupWorker::Fold() {
       if (backlog.ok()) backlog_->Set(*backlog);
     }
     if (*folded < options_.pass_limit) return;
+    if (options_.ingest_busy && options_.ingest_busy()) return;  // the rest next tick
   }
 }
 

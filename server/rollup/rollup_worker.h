@@ -2,6 +2,7 @@
 #define UTRACKER_SERVER_ROLLUP_ROLLUP_WORKER_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 
 #include "absl/time/time.h"
@@ -17,6 +18,10 @@ struct RollupWorkerOptions {
   // Inbox events per transaction: big enough to amortise the statements, small enough that
   // a pass stays well under a second.
   size_t pass_limit = 20000;
+  // Ingest comes first: while this returns true (this replica has events read and not yet
+  // acked), the job folds one pass per interval instead of draining the inbox, leaving most
+  // of the database's time to ingest; it catches up when ingest quiets down.
+  std::function<bool()> ingest_busy;
 };
 
 // The rollup job: in the replica holding the lead, folds the rollup inbox every `interval`

@@ -6,18 +6,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "utracker/v1/flows.pb.h"
 
 namespace utracker::server::storage {
-
-// Stored messages of one flow, as read: lineage, origin, first/last seen, optional content
-// and events (ordered by occurred_at). Derived facts (state, hop timings) are not filled in.
-struct StoredFlow {
-  std::string root_id;
-  std::vector<v1::TrackedMessage> messages;  // ordered by depth, then first_seen_at
-  bool truncated = false;
-};
 
 // Filters of a message listing, already checked (UUID-free, sane page size).
 struct MessageQuery {
@@ -38,9 +31,14 @@ class FlowStore {
   virtual absl::StatusOr<v1::TrackedMessage> GetMessage(const std::string& message_id,
                                                         bool include_content) = 0;
 
-  // The flow of the root of `message_id`; at most `max_messages` messages.
-  virtual absl::StatusOr<StoredFlow> GetFlow(const std::string& message_id, bool include_content,
-                                             size_t max_messages) = 0;
+  // The flow of the root of `message_id`, at most `max_messages` messages, into `flow` (empty):
+  // root_id, truncated, and the stored messages ordered by depth, then first_seen_at —
+  // lineage, origin, first seen, optional content and events (ordered by occurred_at). Derived
+  // facts (state, hop timings) are not filled in. What it allocates goes on flow's arena, if
+  // it has one (a big flow is tens of thousands of small allocations). NOT_FOUND if no event
+  // of `message_id` was ever stored.
+  virtual absl::Status GetFlow(const std::string& message_id, bool include_content,
+                               size_t max_messages, v1::GetFlowResponse* flow) = 0;
 
   // Up to query.limit messages, newest first, with their events (for state derivation).
   virtual absl::StatusOr<std::vector<v1::TrackedMessage>> ListMessages(

@@ -8,8 +8,9 @@
 
 namespace utracker::server::storage {
 
-// FlowStore on libpqxx with a small pool of connections, one borrowed per query; a connection
-// that broke is dropped and a new one made on the next query. Thread-safe.
+// FlowStore on libpqxx (GetFlow on plain libpq) with a small pool of connections, one borrowed
+// per query; a connection that broke is dropped and a new one made on the next query.
+// Thread-safe.
 class PgFlowStore : public FlowStore {
  public:
   explicit PgFlowStore(std::string database_url);
@@ -17,8 +18,8 @@ class PgFlowStore : public FlowStore {
 
   absl::StatusOr<v1::TrackedMessage> GetMessage(const std::string& message_id,
                                                 bool include_content) override;
-  absl::StatusOr<StoredFlow> GetFlow(const std::string& message_id, bool include_content,
-                                     size_t max_messages) override;
+  absl::Status GetFlow(const std::string& message_id, bool include_content, size_t max_messages,
+                       v1::GetFlowResponse* flow) override;
   absl::StatusOr<std::vector<v1::TrackedMessage>> ListMessages(const MessageQuery& query) override;
   absl::StatusOr<std::vector<v1::ServiceInfo>> ListServices() override;
   absl::StatusOr<v1::GetServiceGraphResponse> GetServiceGraph(int64_t from_micros,

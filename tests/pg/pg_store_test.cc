@@ -1,4 +1,6 @@
 // PgEventStore and PgFlowStore against a real PostgreSQL.
+#include <google/protobuf/arena.h>
+#include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
@@ -164,6 +166,10 @@ TEST_F(PgStoreTest, FlowStoreReturnsMessagesAndFlowsOfThreeGenerations) {
                 1),
       MakeEvent(grand, "carl", v1::EVENT_KIND_SENT, t0_ + absl::Milliseconds(40), child, root, 2),
   };
+  events[0].set_content_type("application/json");
+  events[0].set_content(std::string("{\"a\":1}\0\xff", 9));
+  events[0].set_destination("bob-queue");
+  events[0].set_name("sending_content");
   (*events[0].mutable_attributes())["k"] = "v";
   (*events[0].mutable_attributes())["odd, \"key\""] = "a,\"b\"{c}\\d NULL";
   // Attributes are read from jsonb's text: escapes, control characters and UTF-8 come back.
@@ -172,26 +178,45 @@ TEST_F(PgStoreTest, FlowStoreReturnsMessagesAndFlowsOfThreeGenerations) {
   ASSERT_TRUE(store_->Store(Ptrs(events)).ok());
   PgFlowStore flows(db_.url());
 
-  auto flow = flows.GetFlow(grand, false, 100);
-  ASSERT_TRUE(flow.ok()) << flow.status();
-  EXPECT_EQ(flow->root_id, root);
-  ASSERT_EQ(flow->messages.size(), 3u);
-  EXPECT_EQ(flow->messages[0].id(), root);
-  EXPECT_EQ(flow->messages[1].id(), child);
-  EXPECT_EQ(flow->messages[1].parent_id(), root);
-  EXPECT_EQ(flow->messages[2].depth(), 2u);
-  EXPECT_EQ(flow->messages[0].events_size(), 2);
-  EXPECT_EQ(flow->messages[0].events(0).attributes().at("k"), "v");
-  EXPECT_EQ(flow->messages[0].events(0).attributes().at("odd, \"key\""), "a,\"b\"{c}\\d NULL");
-  EXPECT_EQ(flow->messages[0].events(0).attributes().at("esc/\u00e9"),
+  v1::GetFlowResponse flow;
+  const absl::Status read = flows.GetFlow(grand, false, 100, &flow);
+  ASSERT_TRUE(read.ok()) << read;
+  EXPECT_EQ(flow.root_id(), root);
+  ASSERT_EQ(flow.messages_size(), 3);
+  EXPECT_EQ(flow.messages(0).id(), root);
+  EXPECT_EQ(flow.messages(1).id(), child);
+  EXPECT_EQ(flow.messages(1).parent_id(), root);
+  EXPECT_EQ(flow.messages(2).depth(), 2u);
+  EXPECT_EQ(flow.messages(0).events_size(), 2);
+  EXPECT_EQ(flow.messages(0).events(0).attributes().at("k"), "v");
+  EXPECT_EQ(flow.messages(0).events(0).attributes().at("odd, \"key\""), "a,\"b\"{c}\\d NULL");
+  EXPECT_EQ(flow.messages(0).events(0).attributes().at("esc/\u00e9"),
             "line\nfeed\ttab\x01 \u00e9 \U0001F600 \\u0041");
-  EXPECT_EQ(flow->messages[0].events(0).attributes_size(), 3);
-  EXPECT_FALSE(flow->truncated);
+  EXPECT_EQ(flow.messages(0).events(0).attributes_size(), 3);
+  EXPECT_FALSE(flow.truncated());
+  EXPECT_EQ(flow.messages(0).content(), "") << "content only when asked for";
 
-  auto small = flows.GetFlow(root, false, 2);
-  ASSERT_TRUE(small.ok());
-  EXPECT_EQ(small->messages.size(), 2u);
-  EXPECT_TRUE(small->truncated);
+  v1::GetFlowResponse small;
+  ASSERT_TRUE(flows.GetFlow(root, false, 2, &small).ok());
+  EXPECT_EQ(small.messages_size(), 2);
+  EXPECT_TRUE(small.truncated());
+
+  // GetFlow reads binary columns, GetMessage text: the same messages, field for field (with
+  // content), and the same again on an arena, as the server reads them.
+  google::protobuf::Arena arena;
+  auto* on_arena = google::protobuf::Arena::CreateMessage<v1::GetFlowResponse>(&arena);
+  ASSERT_TRUE(flows.GetFlow(child, true, 100, on_arena).ok());
+  EXPECT_EQ(on_arena->root_id(), root);
+  ASSERT_EQ(on_arena->messages_size(), 3);
+  EXPECT_EQ(on_arena->messages(0).content(), std::string("{\"a\":1}\0\xff", 9));
+  EXPECT_EQ(on_arena->messages(0).content_type(), "application/json");
+  EXPECT_EQ(on_arena->messages(0).events(0).destination(), "bob-queue");
+  for (const v1::TrackedMessage& in_flow : on_arena->messages()) {
+    auto single = flows.GetMessage(in_flow.id(), true);
+    ASSERT_TRUE(single.ok()) << single.status();
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(in_flow, *single))
+        << in_flow.DebugString() << "\nvs GetMessage:\n" << single->DebugString();
+  }
 
   auto m = flows.GetMessage(child, false);
   ASSERT_TRUE(m.ok()) << m.status();
@@ -204,7 +229,8 @@ TEST_F(PgStoreTest, FlowStoreReturnsMessagesAndFlowsOfThreeGenerations) {
 
   EXPECT_EQ(flows.GetMessage(wire::NewUuidV7(), false).status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(flows.GetFlow(wire::NewUuidV7(), false, 10).status().code(),
+  v1::GetFlowResponse none;
+  EXPECT_EQ(flows.GetFlow(wire::NewUuidV7(), false, 10, &none).code(),
             absl::StatusCode::kNotFound);
 }
 

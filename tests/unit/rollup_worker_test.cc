@@ -64,5 +64,27 @@ TEST(RollupWorker, FoldsOnlyWhileLeadingAndDrainsTheInbox) {
   EXPECT_FALSE(worker.leading());
 }
 
+TEST(RollupWorker, WhileIngestIsBusyFoldsOnePassPerTick) {
+  auto owned = std::make_unique<FakeRollupStore>();
+  FakeRollupStore* store = owned.get();
+  store->inbox = 5000;
+  store->may_lead = true;
+  std::atomic<bool> busy{true};
+  RollupWorkerOptions options;
+  options.interval = absl::Milliseconds(200);
+  options.pass_limit = 1000;
+  options.ingest_busy = [&] { return busy.load(); };
+  RollupWorker worker(std::move(owned), options);
+  worker.Start();
+  ASSERT_TRUE(Eventually([&] { return store->passes >= 1; }));
+  absl::SleepFor(absl::Milliseconds(100));  // half a tick: no second pass yet
+  EXPECT_EQ(store->passes, 1);
+  EXPECT_EQ(store->inbox, 4000u);
+  busy = false;
+  worker.Poke();
+  ASSERT_TRUE(Eventually([&] { return store->inbox == 0; })) << "drains once ingest is quiet";
+  worker.Stop();
+}
+
 }  // namespace
 }  // namespace utracker::server::rollup
