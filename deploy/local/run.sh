@@ -61,11 +61,14 @@ cat >&2 <<MSG
     grpcurl -plaintext $LISTEN list
     grpcurl -plaintext -d '{"seq":1,"events":[{"event_id":"0190a1a0-0000-7000-8000-000000000001","message_id":"0190a1a0-0000-7000-8000-0000000000aa","service":"alice","kind":"EVENT_KIND_SENT","destination":"bob","occurred_at":"$NOW"}]}' $LISTEN utracker.v1.Tracker/LogEvents
     grpcurl -plaintext -d '{"message_id":"0190a1a0-0000-7000-8000-0000000000aa"}' $LISTEN utracker.v1.Flows/GetFlow
+    grpcurl -plaintext -d '{}' $LISTEN utracker.v1.Alerts/WatchAlerts
 
   The CLI and the alice/bob/carl demo (or run this script with --demo):
     $BUILD_DIR/client/utracker --help
     $BUILD_DIR/client/examples/alice_bob_carl --server $LISTEN --messages 20
     $BUILD_DIR/client/utracker flow --server $LISTEN ID
+    $BUILD_DIR/client/utracker alerts --server $LISTEN --follow
+    $BUILD_DIR/client/examples/alice_bob_carl --server $LISTEN --messages 0 --stop bob   (bob breaks)
 
   Ctrl-C stops the server (in-flight batches are committed first) and PostgreSQL.
 
