@@ -10,31 +10,13 @@
 #include "absl/strings/str_cat.h"
 #include "alerts/pending_changes.h"
 #include "common/grpc_status.h"
+#include "query/run_query.h"
 #include "wire/text.h"
 
 namespace utracker::server::alerts {
 namespace {
 
-// Runs `query` on the executor and finishes `reactor` with its status (as FlowsService).
-template <typename Query>
-grpc::ServerUnaryReactor* RunQuery(grpc::CallbackServerContext* context,
-                                   query::QueryExecutor* executor, Query query) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const bool posted = executor->Post([reactor, query = std::move(query)]() mutable {
-    absl::Status status;
-    try {
-      status = query();
-    } catch (const std::exception& e) {
-      status = absl::InternalError(absl::StrCat("internal error: ", e.what()));
-    }
-    reactor->Finish(ToGrpcStatus(status));
-  });
-  if (!posted) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                 "too many queries waiting; retry later"));
-  }
-  return reactor;
-}
+using query::RunQuery;
 
 absl::StatusOr<storage::AlertFilter> FilterArgument(const v1::ListAlertsRequest& r) {
   if (r.limit() < 0 || r.limit() > AlertsService::kMaxLimit) {
