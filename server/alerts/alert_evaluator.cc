@@ -58,30 +58,41 @@ absl::Status AlertEvaluator::EvaluateOnce(absl::Time at) {
     UTRACKER_RETURN_IF_ERROR(store_->SaveDeadlines(deadlines));
     deadlines_saved_ = true;
   }
-  // One read of the rollups per distinct deadline in use (usually one or two).
-  std::set<int64_t> deadlines = {config_.stuck_after};
-  for (const auto& [name, d] : config_.stuck_after_destination) deadlines.insert(d);
-  for (const auto& [name, d] : config_.stuck_after_service) deadlines.insert(d);
-  std::map<int64_t, storage::StuckInputs> stuck;
-  for (int64_t d : deadlines) {
-    absl::StatusOr<storage::StuckInputs> in =
-        store_->ReadStuckInputs(now - config_.history, now, now - d);
-    if (!in.ok()) return in.status();
-    stuck.emplace(d, *std::move(in));
+  // Handling events still waiting in the inbox would make sent messages look unhandled:
+  // while the rollups lag that much, the stuck rule waits (its alerts stay as they are).
+  absl::StatusOr<int64_t> backlog = store_->RollupBacklog();
+  if (!backlog.ok()) return backlog.status();
+  std::set<v1::AlertRule> paused;
+  std::vector<Signal> signals;
+  if (*backlog > config_.max_rollup_backlog) {
+    paused.insert(v1::ALERT_RULE_STUCK);
+    spdlog::warn("alert evaluator: {} events wait to be folded; the stuck rule waits for them",
+                 *backlog);
+  } else {
+    // One read of the rollups per distinct deadline in use (usually one or two).
+    std::set<int64_t> deadlines = {config_.stuck_after};
+    for (const auto& [name, d] : config_.stuck_after_destination) deadlines.insert(d);
+    for (const auto& [name, d] : config_.stuck_after_service) deadlines.insert(d);
+    std::map<int64_t, storage::StuckInputs> stuck;
+    for (int64_t d : deadlines) {
+      absl::StatusOr<storage::StuckInputs> in =
+          store_->ReadStuckInputs(now - config_.history, now, now - d);
+      if (!in.ok()) return in.status();
+      stuck.emplace(d, *std::move(in));
+    }
+    signals = StuckSignals(config_, stuck);
   }
   absl::StatusOr<std::map<std::string, storage::ServiceInputs>> services =
       store_->ReadServiceInputs(now - config_.failure_window, now - config_.history, now);
   if (!services.ok()) return services.status();
   absl::StatusOr<std::vector<v1::Alert>> open = store_->OpenAlerts();
   if (!open.ok()) return open.status();
-
-  std::vector<Signal> signals = StuckSignals(config_, stuck);
   for (const std::vector<Signal>& more :
        {FailureSignals(config_, *services), SilenceSignals(config_, now, *services)}) {
     signals.insert(signals.end(), more.begin(), more.end());
   }
 
-  const std::vector<v1::Alert> changed = Transitions(signals, *open, now);
+  const std::vector<v1::Alert> changed = Transitions(signals, *open, now, paused);
   UTRACKER_RETURN_IF_ERROR(store_->WriteAlerts(changed));
   if (open_alerts_ != nullptr) {
     int64_t n = 0;

@@ -156,13 +156,15 @@ std::vector<Signal> SilenceSignals(const AlertConfig& config, int64_t now,
 }
 
 std::vector<v1::Alert> Transitions(const std::vector<Signal>& signals,
-                                   const std::vector<v1::Alert>& open, int64_t now) {
+                                   const std::vector<v1::Alert>& open, int64_t now,
+                                   const std::set<v1::AlertRule>& paused) {
   std::map<std::pair<int, std::string>, const Signal*> by_key;
   for (const Signal& s : signals) by_key[{s.rule, s.subject}] = &s;
   const google::protobuf::Timestamp at = TimeUtil::MicrosecondsToTimestamp(now);
   std::vector<v1::Alert> out;
   std::set<std::pair<int, std::string>> still_open;
   for (const v1::Alert& a : open) {
+    if (paused.count(a.rule()) > 0) continue;
     auto it = by_key.find({a.rule(), a.subject()});
     v1::Alert next = a;
     still_open.insert({a.rule(), a.subject()});

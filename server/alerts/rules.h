@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ struct AlertConfig {
   int64_t silence_min = 2LL * 60 * 1'000'000;
   double silence_factor = 3;
   int64_t silence_min_active = 10;
+  // While more events than this wait to be folded into the rollups, the stuck rule pauses:
+  // handling events still in the inbox would make sent messages look unhandled.
+  int64_t max_rollup_backlog = 100000;
 };
 
 // Parses "destination:orders=30s,service:bob=5m" into the config's overrides.
@@ -73,8 +77,10 @@ std::vector<Signal> SilenceSignals(const AlertConfig& config, int64_t now,
 // one; an open alert whose signal is not clear is seen again (value, peak, last seen,
 // evaluations); an open alert whose signal is clear or gone resolves. Between the open and
 // resolve thresholds nothing opens and nothing resolves (hysteresis).
+// Rules in `paused` were not evaluated this time: their open alerts stay as they are.
 std::vector<v1::Alert> Transitions(const std::vector<Signal>& signals,
-                                   const std::vector<v1::Alert>& open, int64_t now);
+                                   const std::vector<v1::Alert>& open, int64_t now,
+                                   const std::set<v1::AlertRule>& paused = {});
 
 }  // namespace utracker::server::alerts
 

@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
 #include "query/message_state.h"
+#include "query/run_query.h"
 #include "wire/text.h"
 #include "wire/uuid.h"
 
@@ -32,27 +33,6 @@ absl::StatusOr<std::string> MessageIdArgument(const std::string& id) {
         "message_id is not a UUID (want 8-4-4-4-12 hex digits): ", wire::QuoteForError(id)));
   }
   return absl::AsciiStrToLower(id);
-}
-
-// Runs `query` on the executor and finishes `reactor` with its status.
-template <typename Query>
-grpc::ServerUnaryReactor* RunQuery(grpc::CallbackServerContext* context, QueryExecutor* executor,
-                                   Query query) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const bool posted = executor->Post([reactor, query = std::move(query)]() mutable {
-    absl::Status status;
-    try {
-      status = query();
-    } catch (const std::exception& e) {
-      status = absl::InternalError(absl::StrCat("internal error: ", e.what()));
-    }
-    reactor->Finish(ToGrpcStatus(status));
-  });
-  if (!posted) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                 "too many queries waiting; retry later"));
-  }
-  return reactor;
 }
 
 // Page tokens are opaque to clients: base64url("v1 <first_seen micros> <id>").

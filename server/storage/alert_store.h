@@ -80,6 +80,9 @@ class AlertStore {
 
   virtual absl::StatusOr<std::vector<v1::Alert>> OpenAlerts() = 0;
 
+  // About how many stored events wait to be folded into the rollups (see RollupStore).
+  virtual absl::StatusOr<int64_t> RollupBacklog() = 0;
+
   // In one transaction: inserts the alerts with id 0 (opened), updates the others by id
   // (seen again, or resolved when resolved_at is set); each takes a new version.
   virtual absl::Status WriteAlerts(const std::vector<v1::Alert>& changed) = 0;

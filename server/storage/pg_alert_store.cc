@@ -8,6 +8,7 @@
 #include "storage/pg_alert_rows.h"
 #include "storage/pg_arrays.h"
 #include "storage/pg_errors.h"
+#include "storage/pg_rollup_store.h"
 #include "storage/pg_service_graph.h"
 
 namespace utracker::server::storage {
@@ -122,6 +123,18 @@ absl::StatusOr<std::vector<v1::Alert>> PgAlertStore::OpenAlerts() {
   } catch (...) {
     lead_->CheckAfterFailure();
     return StatusFromCurrentException("reading open alerts");
+  }
+}
+
+absl::StatusOr<int64_t> PgAlertStore::RollupBacklog() {
+  pqxx::connection* conn = lead_->conn();
+  if (conn == nullptr) return absl::FailedPreconditionError("alert evaluator not leading");
+  try {
+    pqxx::nontransaction tx{*conn};
+    return tx.exec(kRollupBacklogSql)[0][0].as<int64_t>();
+  } catch (...) {
+    lead_->CheckAfterFailure();
+    return StatusFromCurrentException("measuring the rollup backlog");
   }
 }
 

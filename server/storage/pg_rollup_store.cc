@@ -303,8 +303,7 @@ absl::StatusOr<int64_t> PgRollupStore::Backlog() {
   if (conn == nullptr) return absl::FailedPreconditionError("rollup backlog without the lead");
   try {
     pqxx::nontransaction tx{*conn};
-    return tx.exec("SELECT coalesce(max(id) - min(id) + 1, 0) FROM rollup_inbox")[0][0]
-        .as<int64_t>();
+    return tx.exec(kRollupBacklogSql)[0][0].as<int64_t>();
   } catch (...) {
     lead_->CheckAfterFailure();
     return StatusFromCurrentException("measuring the rollup backlog");

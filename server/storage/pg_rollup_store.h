@@ -9,6 +9,10 @@
 
 namespace utracker::server::storage {
 
+// About how many events wait in the rollup inbox (ids between the oldest and the newest).
+inline constexpr const char* kRollupBacklogSql =
+    "SELECT coalesce(max(id) - min(id) + 1, 0) FROM rollup_inbox";
+
 // RollupStore on one libpqxx connection, which holds the lead (LeaderConnection).
 class PgRollupStore : public RollupStore {
  public:

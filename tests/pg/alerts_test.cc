@@ -103,6 +103,28 @@ TEST_F(AlertsTest, BobStopsReceivingThenCatchesUp) {
   EXPECT_EQ(db_.Scalar("SELECT count(*) FROM message_states WHERE state = 'STUCK'"), "0");
 }
 
+TEST_F(AlertsTest, TheStuckRuleWaitsWhileTheRollupsLagBehind) {
+  AlertConfig config;
+  config.max_rollup_backlog = 3;
+  AlertEvaluator evaluator(std::make_unique<storage::PgAlertStore>(db_.url()), config,
+                           absl::Seconds(1));
+  Send(20, now_ - absl::Minutes(40), true);
+  Send(5, now_ - absl::Minutes(7), false);
+  // Four more events are stored but not folded yet (no pass): 4 wait in the inbox.
+  std::vector<v1::Event> late;
+  for (int i = 0; i < 4; ++i) {
+    late.push_back(MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_NOTE, now_));
+  }
+  std::vector<const v1::Event*> p;
+  for (const auto& e : late) p.push_back(&e);
+  ASSERT_TRUE(events_.Store(p).ok());
+  ASSERT_TRUE(evaluator.EvaluateOnce(now_).ok());
+  EXPECT_TRUE(Alerts("stuck").empty()) << "4 events wait (> 3): no stuck verdict";
+  Store({});  // fold
+  ASSERT_TRUE(evaluator.EvaluateOnce(now_).ok());
+  EXPECT_EQ(Alerts("stuck"), std::vector<std::string>{"stuck|bob <- orders|open|5|1"});
+}
+
 TEST_F(AlertsTest, AFailingServiceTripsTheFailureRule) {
   auto evaluator = Evaluator();
   std::vector<v1::Event> events;

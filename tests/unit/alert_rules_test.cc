@@ -144,6 +144,20 @@ TEST(Transitions, OpenOnceStayOpenBetweenThresholdsResolveWhenClear) {
   EXPECT_TRUE(c[0].has_resolved_at());
 }
 
+TEST(Transitions, APausedRuleLeavesItsOpenAlertsAlone) {
+  v1::Alert open;
+  open.set_id(3);
+  open.set_rule(v1::ALERT_RULE_STUCK);
+  open.set_subject("bob <- orders");
+  open.set_evaluations(4);
+  // No stuck signal at all (the rule did not run): paused, nothing changes; not paused, the
+  // alert would resolve.
+  EXPECT_TRUE(Transitions({}, {open}, 10, {v1::ALERT_RULE_STUCK}).empty());
+  const std::vector<v1::Alert> c = Transitions({}, {open}, 10);
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_TRUE(c[0].has_resolved_at());
+}
+
 TEST(StuckOverrides, ParseAndComplain) {
   AlertConfig config;
   ASSERT_TRUE(ParseStuckOverrides("destination:orders=30s, service:bob=5m", &config).ok());
