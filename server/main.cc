@@ -50,6 +50,10 @@ ABSL_FLAG(absl::Duration, alert_silence_min, absl::Minutes(2),
           "shortest silence that opens a silence alert");
 ABSL_FLAG(double, alert_silence_factor, 3,
           "silence alert after this many times a service's longest gap in the history window");
+ABSL_FLAG(std::string, alert_webhook, "",
+          "POST each alert's opening and resolution as JSON to this http:// URL");
+ABSL_FLAG(std::string, alert_webhook_for, "",
+          "per-rule webhooks replacing --alert_webhook: stuck=URL,failure_ratio=URL,silence=URL");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error");
 
 int main(int argc, char** argv) {
@@ -61,7 +65,8 @@ int main(int argc, char** argv) {
            "metrics_listen", "max_inflight_bytes", "max_events_per_commit", "shutdown_grace",
            "rollup_interval", "stuck_after", "stuck_after_for", "alert_interval", "alert_history",
            "alert_stuck_min", "alert_failure_ratio", "alert_failure_window", "alert_failure_min",
-           "alert_silence_min", "alert_silence_factor", "log_level"});
+           "alert_silence_min", "alert_silence_factor", "alert_webhook", "alert_webhook_for",
+           "log_level"});
       !st.ok()) {
     std::cerr << "utracker-server: " << st.message() << "\n";
     return 2;
@@ -125,6 +130,13 @@ int main(int argc, char** argv) {
   options.alert.failure_min_finished = absl::GetFlag(FLAGS_alert_failure_min);
   options.alert.silence_min = absl::ToInt64Microseconds(absl::GetFlag(FLAGS_alert_silence_min));
   options.alert.silence_factor = absl::GetFlag(FLAGS_alert_silence_factor);
+  if (absl::Status st = utracker::server::alerts::ParseWebhooks(
+          absl::GetFlag(FLAGS_alert_webhook), absl::GetFlag(FLAGS_alert_webhook_for),
+          &options.webhooks);
+      !st.ok()) {
+    std::cerr << "utracker-server: " << st.message() << "\n";
+    return 2;
+  }
   utracker::server::ServerApp app(options);
   auto port = app.Start();
   if (!port.ok()) {

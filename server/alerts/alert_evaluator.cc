@@ -11,8 +11,11 @@ namespace utracker::server::alerts {
 
 AlertEvaluator::AlertEvaluator(std::unique_ptr<storage::AlertStore> store, AlertConfig config,
                                absl::Duration interval, MetricsRegistry* metrics,
-                               std::function<absl::Time()> clock)
-    : store_(std::move(store)), config_(std::move(config)), clock_(std::move(clock)) {
+                               std::function<absl::Time()> clock, AlertNotifier* notifier)
+    : store_(std::move(store)),
+      config_(std::move(config)),
+      clock_(std::move(clock)),
+      notifier_(notifier) {
   Gauge* leading = nullptr;
   if (metrics != nullptr) {
     scan_seconds_ = metrics->AddHistogram("utracker_alert_scan_seconds",
@@ -92,16 +95,23 @@ absl::Status AlertEvaluator::EvaluateOnce(absl::Time at) {
     signals.insert(signals.end(), more.begin(), more.end());
   }
 
-  const std::vector<v1::Alert> changed = Transitions(signals, *open, now, paused);
-  UTRACKER_RETURN_IF_ERROR(store_->WriteAlerts(changed));
+  std::vector<v1::Alert> changed = Transitions(signals, *open, now, paused);
+  UTRACKER_RETURN_IF_ERROR(store_->WriteAlerts(&changed));
   if (open_alerts_ != nullptr) {
     int64_t n = 0;
     for (const v1::Alert& a : changed) n += a.has_resolved_at() ? 0 : 1;
     open_alerts_->Set(n);
   }
   for (const v1::Alert& a : changed) {
-    if (a.id() == 0) spdlog::warn("alert opened: {}", a.summary());
+    const bool opened = a.evaluations() == 1 && !a.has_resolved_at();
+    if (opened) spdlog::warn("alert opened: {}", a.summary());
     if (a.has_resolved_at()) spdlog::info("alert resolved: {}", a.subject());
+    if (notifier_ != nullptr && (opened || a.has_resolved_at())) {
+      v1::AlertChange change;
+      change.set_kind(opened ? v1::AlertChange::KIND_OPENED : v1::AlertChange::KIND_RESOLVED);
+      *change.mutable_alert() = a;
+      notifier_->Notify(change);
+    }
   }
   return absl::OkStatus();
 }

@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "alerts/alert_notifier.h"
 #include "alerts/rules.h"
 #include "common/leader_job.h"
 #include "common/metrics.h"
@@ -17,9 +18,11 @@ namespace utracker::server::alerts {
 // rollups, evaluates the rules and writes what opened, changed or resolved.
 class AlertEvaluator {
  public:
+  // `notifier` (optional, not owned) gets each alert's opening and resolution.
   AlertEvaluator(std::unique_ptr<storage::AlertStore> store, AlertConfig config,
                  absl::Duration interval, MetricsRegistry* metrics = nullptr,
-                 std::function<absl::Time()> clock = absl::Now);
+                 std::function<absl::Time()> clock = absl::Now,
+                 AlertNotifier* notifier = nullptr);
 
   void Start() { job_->Start(); }
   void Stop() { job_->Stop(); }
@@ -35,6 +38,7 @@ class AlertEvaluator {
   const std::unique_ptr<storage::AlertStore> store_;
   const AlertConfig config_;
   const std::function<absl::Time()> clock_;
+  AlertNotifier* const notifier_;
   bool deadlines_saved_ = false;
   Histogram* scan_seconds_ = nullptr;
   Gauge* open_alerts_ = nullptr;

@@ -80,9 +80,12 @@ absl::StatusOr<int> ServerApp::Start() {
   rollup_->Start();
   alerts::AlertConfig alert_config = options_.alert;
   alert_config.stuck_after = absl::ToInt64Microseconds(options_.stuck_after);
+  if (!options_.webhooks.empty()) {
+    notifier_ = std::make_unique<alerts::AlertNotifier>(options_.webhooks, &registry_);
+  }
   evaluator_ = std::make_unique<alerts::AlertEvaluator>(
       std::make_unique<storage::PgAlertStore>(options_.database_url), alert_config,
-      options_.alert_interval, &registry_);
+      options_.alert_interval, &registry_, absl::Now, notifier_.get());
   evaluator_->Start();
 
   // Debian links with --as-needed: without this call the reflection library is dropped.
@@ -171,6 +174,7 @@ void ServerApp::Shutdown(absl::Duration grace) {
   writer_->Stop();
   rollup_->Stop();
   evaluator_->Stop();
+  if (notifier_) notifier_->Stop();
   server_->Wait();
   server_.reset();
   executor_.reset();

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/metrics.h"
+#include "alerts/alert_notifier.h"
 #include "alerts/rules.h"
 #include "common/metrics_http.h"
 
@@ -60,6 +61,8 @@ struct ServerOptions {
   // The alert rules (alert.stuck_after follows stuck_after) and how often they are evaluated.
   alerts::AlertConfig alert;
   absl::Duration alert_interval = absl::Seconds(10);
+  // Where alert openings and resolutions are POSTed (none by default).
+  alerts::WebhookConfig webhooks;
   // How often WatchAlerts' feed reads the alerts table for changes.
   absl::Duration alert_poll_interval = absl::Milliseconds(500);
   int max_receive_message_bytes = 32 * 1024 * 1024;
@@ -93,6 +96,7 @@ class ServerApp {
   std::unique_ptr<query::QueryExecutor> executor_;
   std::unique_ptr<ingest::BatchWriter> writer_;
   std::unique_ptr<rollup::RollupWorker> rollup_;
+  std::unique_ptr<alerts::AlertNotifier> notifier_;
   std::unique_ptr<alerts::AlertEvaluator> evaluator_;
   std::unique_ptr<ingest::TrackerService> tracker_;
   std::unique_ptr<query::FlowsService> flows_;

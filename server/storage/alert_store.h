@@ -83,9 +83,9 @@ class AlertStore {
   // About how many stored events wait to be folded into the rollups (see RollupStore).
   virtual absl::StatusOr<int64_t> RollupBacklog() = 0;
 
-  // In one transaction: inserts the alerts with id 0 (opened), updates the others by id
-  // (seen again, or resolved when resolved_at is set); each takes a new version.
-  virtual absl::Status WriteAlerts(const std::vector<v1::Alert>& changed) = 0;
+  // In one transaction: inserts the alerts with id 0 (opened; their ids are filled in),
+  // updates the others by id (seen again, or resolved when resolved_at is set).
+  virtual absl::Status WriteAlerts(std::vector<v1::Alert>* changed) = 0;
 
   // Records the deadlines in stuck_deadlines (for the message_states view): scope '' name ''
   // is the default; ("destination", name) and ("service", name) override it.

@@ -138,21 +138,22 @@ absl::StatusOr<int64_t> PgAlertStore::RollupBacklog() {
   }
 }
 
-absl::Status PgAlertStore::WriteAlerts(const std::vector<v1::Alert>& changed) {
+absl::Status PgAlertStore::WriteAlerts(std::vector<v1::Alert>* changed) {
   pqxx::connection* conn = lead_->conn();
   if (conn == nullptr) return absl::FailedPreconditionError("alert evaluator not leading");
-  if (changed.empty()) return absl::OkStatus();
+  if (changed->empty()) return absl::OkStatus();
   try {
     pqxx::work tx{*conn, "write_alerts"};
-    for (const v1::Alert& a : changed) {
+    for (v1::Alert& a : *changed) {
       if (a.id() == 0) {
-        tx.exec_params(absl::StrCat("INSERT INTO alerts (rule, subject, service, destination,"
+        pqxx::result id = tx.exec_params(absl::StrCat("INSERT INTO alerts (rule, subject, service, destination,"
                                     " opened_at, last_seen_at, value, peak, threshold, evaluations,"
                                     " summary) VALUES ($1, $2, $3, $4, ", Ts(5), ", ", Ts(5),
-                                    ", $6, $7, $8, $9, $10)"),
+                                    ", $6, $7, $8, $9, $10) RETURNING id"),
                        AlertRuleName(a.rule()), a.subject(), a.service(), a.destination(),
                        ToMicros(a.opened_at()), a.value(), a.peak(), a.threshold(),
                        a.evaluations(), a.summary());
+        a.set_id(id[0][0].as<int64_t>());
         continue;
       }
       // A new version only for what a watcher would want to see: another value or summary, or

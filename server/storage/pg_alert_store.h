@@ -26,7 +26,7 @@ class PgAlertStore : public AlertStore {
       int64_t failure_from, int64_t history_from, int64_t to) override;
   absl::StatusOr<std::vector<v1::Alert>> OpenAlerts() override;
   absl::StatusOr<int64_t> RollupBacklog() override;
-  absl::Status WriteAlerts(const std::vector<v1::Alert>& changed) override;
+  absl::Status WriteAlerts(std::vector<v1::Alert>* changed) override;
   absl::Status SaveDeadlines(
       const std::vector<std::pair<std::pair<std::string, std::string>, int64_t>>& micros) override;
 

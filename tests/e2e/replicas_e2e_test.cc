@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include "absl/strings/match.h"
+
 #include "support/event_factory.h"
+#include "support/http_receiver.h"
 #include "support/local_channel.h"
 #include "support/process.h"
 #include "support/test_database.h"
@@ -94,6 +97,43 @@ TEST(ReplicasE2E, TwoReplicasOneAlertAndAKilledEvaluatorIsReplaced) {
             "t");
   EXPECT_EQ(db.Scalar(stuck_alerts), "1");
   EXPECT_EQ(b.Signal(SIGTERM, absl::Seconds(10)), 0);
+}
+
+TEST(AlertsE2E, AWebhookHearsTheStuckAlertOpenAndResolve) {
+  testing::TestDatabase db;
+  ASSERT_TRUE(db.ok());
+  testing::HttpReceiver receiver;
+  std::vector<std::string> args = ReplicaArgs(db.url());
+  args.push_back("--alert_webhook_for=stuck=" + receiver.Url("/hooks/stuck"));
+  ChildProcess server(UTRACKER_SERVER_BIN, args);
+  const int port = AwaitListening(server);
+  ASSERT_GT(port, 0);
+  const absl::Time now = absl::Now();
+  std::vector<v1::Event> events;
+  for (int i = 0; i < 20; ++i) {
+    const std::string id = wire::NewUuidV7();
+    events.push_back(testing::MakeEvent(id, "alice", v1::EVENT_KIND_SENT,
+                                        now - absl::Minutes(40 - i)));
+    events.back().set_destination("orders");
+    events.push_back(testing::MakeEvent(id, "bob", v1::EVENT_KIND_RECEIVED,
+                                        now - absl::Minutes(40 - i) + absl::Milliseconds(30)));
+  }
+  const std::string late = wire::NewUuidV7();
+  events.push_back(testing::MakeEvent(late, "alice", v1::EVENT_KIND_SENT, now - absl::Minutes(5)));
+  events.back().set_destination("orders");
+  Log(port, events);
+  std::vector<std::string> posts = receiver.Await(1);
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_TRUE(absl::StartsWith(posts[0], "/hooks/stuck {\"kind\":\"KIND_OPENED\"")) << posts[0];
+  EXPECT_TRUE(absl::StrContains(posts[0], "\"rule\":\"ALERT_RULE_STUCK\"")) << posts[0];
+  Log(port, {testing::MakeEvent(late, "bob", v1::EVENT_KIND_RECEIVED, absl::Now())});
+  posts = receiver.Await(2);
+  ASSERT_EQ(posts.size(), 2u);
+  EXPECT_TRUE(absl::StartsWith(posts[1], "/hooks/stuck {\"kind\":\"KIND_RESOLVED\"")) << posts[1];
+  // The silence rule has no webhook: nothing else was posted in five more evaluations (bob
+  // and alice went quiet 20 minutes ago and their silence alerts opened meanwhile).
+  EXPECT_EQ(receiver.Await(3, absl::Seconds(1)).size(), 2u);
+  EXPECT_EQ(server.Signal(SIGTERM, absl::Seconds(10)), 0);
 }
 
 }  // namespace
