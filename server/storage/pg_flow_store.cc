@@ -42,9 +42,12 @@ constexpr const char* kMessageColumns =
 // ReadJsonbObject: unpacking them in SQL (jsonb_each_text + array_agg) cost ~5 µs per event
 // there, protobuf's JSON parser ~20 µs here; either was most of a big flow. Ordered as a
 // message keeps its events.
+// Events come inside their TrackedMessage, which carries the lineage: their own message_id,
+// parent_id, root_id and depth would only repeat it (and were a third of a big flow's bytes),
+// so they are left out; message_id is read only to place each event under its message.
 constexpr const char* kEventSelect =
-    "event_id, message_id, parent_id, depth, service, instance, kind, name,"
-    " (extract(epoch FROM occurred_at) * 1000000)::int8, destination, attributes, error, root_id";
+    "event_id, message_id, service, instance, kind, name,"
+    " (extract(epoch FROM occurred_at) * 1000000)::int8, destination, attributes, error";
 constexpr const char* kEventOrder = " ORDER BY events.occurred_at, events.event_id";
 
 void SetMicros(int64_t micros, google::protobuf::Timestamp* ts) {
@@ -207,9 +210,7 @@ void ReadEvent(const pqxx::row& row, v1::Event* e) {
     if (f.size() > 0) setter(f.c_str(), f.size());  // NULL reads as empty
   };
   text([e](const char* p, size_t n) { e->set_event_id(p, n); });
-  text([e](const char* p, size_t n) { e->set_message_id(p, n); });
-  text([e](const char* p, size_t n) { e->set_parent_id(p, n); });
-  e->set_depth(ReadInt<uint32_t>(next()));
+  next();  // message_id: the enclosing message's
   text([e](const char* p, size_t n) { e->set_service(p, n); });
   text([e](const char* p, size_t n) { e->set_instance(p, n); });
   e->set_kind(EventKindFromLabel(View(next())));
@@ -221,7 +222,6 @@ void ReadEvent(const pqxx::row& row, v1::Event* e) {
     throw std::runtime_error(absl::StrCat("unreadable attributes of event ", e->event_id()));
   }
   text([e](const char* p, size_t n) { e->set_error(p, n); });
-  text([e](const char* p, size_t n) { e->set_root_id(p, n); });
 }
 
 // The order kEventOrder gives, for events read without it.
@@ -320,33 +320,29 @@ void ReadBinaryMessage(const BinaryRow& row, v1::TrackedMessage* m) {
   }
 }
 
-// Columns of kFlowEventsSql, read as ReadEvent reads kEventSelect's (the root id is the
-// flow's: a flow's events leave it out, and their sort, done per message here).
-void ReadBinaryEvent(const BinaryRow& row, const std::string& root_id, v1::Event* e) {
+// Columns of kFlowEventsSql, read as ReadEvent reads kEventSelect's (column 1, the message
+// id, only places the event; the sort is done per message here).
+void ReadBinaryEvent(const BinaryRow& row, v1::Event* e) {
   char uuid[kUuidText];
   if (row.Uuid(0, uuid)) e->set_event_id(uuid, kUuidText);
-  if (row.Uuid(1, uuid)) e->set_message_id(uuid, kUuidText);
-  if (row.Uuid(2, uuid)) e->set_parent_id(uuid, kUuidText);
-  e->set_depth(row.Int4(3));
   auto text = [&row](int column, auto setter) {
     const absl::string_view b = row.Bytes(column);
     if (!b.empty()) setter(b.data(), b.size());
   };
-  text(4, [e](const char* p, size_t n) { e->set_service(p, n); });
-  text(5, [e](const char* p, size_t n) { e->set_instance(p, n); });
-  e->set_kind(EventKindFromLabel(row.Bytes(6)));
-  text(7, [e](const char* p, size_t n) { e->set_name(p, n); });
-  SetMicros(row.Micros(8), e->mutable_occurred_at());
-  text(9, [e](const char* p, size_t n) { e->set_destination(p, n); });
-  if (!row.IsNull(10)) {
+  text(2, [e](const char* p, size_t n) { e->set_service(p, n); });
+  text(3, [e](const char* p, size_t n) { e->set_instance(p, n); });
+  e->set_kind(EventKindFromLabel(row.Bytes(4)));
+  text(5, [e](const char* p, size_t n) { e->set_name(p, n); });
+  SetMicros(row.Micros(6), e->mutable_occurred_at());
+  text(7, [e](const char* p, size_t n) { e->set_destination(p, n); });
+  if (!row.IsNull(8)) {
     // jsonb_send: a version byte (1), then jsonb_out's text.
-    const absl::string_view b = row.Bytes(10);
+    const absl::string_view b = row.Bytes(8);
     if (b.empty() || b[0] != 1 || !ReadJsonbObject(b.substr(1), e->mutable_attributes())) {
       throw std::runtime_error(absl::StrCat("unreadable attributes of event ", e->event_id()));
     }
   }
-  text(11, [e](const char* p, size_t n) { e->set_error(p, n); });
-  e->set_root_id(root_id);
+  text(9, [e](const char* p, size_t n) { e->set_error(p, n); });
 }
 
 // The sort keys come first and fixed-width, ahead of the nullable columns: PostgreSQL's sort
@@ -358,7 +354,7 @@ constexpr const char* kFlowMessagesSql =
     " ORDER BY depth, first_seen_at, id LIMIT $3::int8";
 // The root is looked up here too, so both queries go in one round trip.
 constexpr const char* kFlowEventsSql =
-    "SELECT event_id, message_id, parent_id, depth, service, instance, kind, name, occurred_at,"
+    "SELECT event_id, message_id, service, instance, kind, name, occurred_at,"
     " destination, attributes, error FROM events"
     " WHERE root_id = (SELECT root_id FROM messages WHERE id = $1::uuid)";
 
@@ -527,7 +523,7 @@ absl::Status PgFlowStore::GetFlow(const std::string& message_id, bool include_co
       if (!row.Uuid(1, id)) continue;
       auto it = index.find(absl::string_view(id, kUuidText));
       if (it != index.end()) {
-        ReadBinaryEvent(row, flow->root_id(), it->second->add_events());
+        ReadBinaryEvent(row, it->second->add_events());
       }
     }
     for (v1::TrackedMessage& m : *flow->mutable_messages()) {
