@@ -184,14 +184,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::AlertChange>,
   // A reaction must never let an exception escape (it would hang or crash the RPC).
   template <typename F>
   void Guard(F&& body) {
-    try {
-      body();
-    } catch (const std::exception& e) {
-      FailWith(
-          grpc::Status(grpc::StatusCode::INTERNAL, absl::StrCat("internal error: ", e.what())));
-    } catch (...) {
-      FailWith(grpc::Status(grpc::StatusCode::INTERNAL, "internal error"));
-    }
+    GuardReaction(body, [this](grpc::Status status) { FailWith(std::move(status)); });
   }
 
   storage::AlertReader* const reader_;

@@ -264,14 +264,7 @@ class LogEventsReactor
   // A reaction must never let an exception escape (it would hang or crash the RPC).
   template <typename F>
   void Guard(F&& body) {
-    try {
-      body();
-    } catch (const std::exception& e) {
-      FailWith(
-          grpc::Status(grpc::StatusCode::INTERNAL, absl::StrCat("internal error: ", e.what())));
-    } catch (...) {
-      FailWith(grpc::Status(grpc::StatusCode::INTERNAL, "internal error"));
-    }
+    GuardReaction(body, [this](grpc::Status status) { FailWith(std::move(status)); });
   }
 
   void FailWith(grpc::Status status) {
