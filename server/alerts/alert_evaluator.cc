@@ -98,8 +98,12 @@ absl::Status AlertEvaluator::EvaluateOnce(absl::Time at) {
   std::vector<v1::Alert> changed = Transitions(signals, *open, now, paused);
   UTRACKER_RETURN_IF_ERROR(store_->WriteAlerts(&changed));
   if (open_alerts_ != nullptr) {
-    int64_t n = 0;
-    for (const v1::Alert& a : changed) n += a.has_resolved_at() ? 0 : 1;
+    // Open before, plus opened, minus resolved (a paused rule's alerts are not in `changed`).
+    int64_t n = static_cast<int64_t>(open->size());
+    for (const v1::Alert& a : changed) {
+      if (a.has_resolved_at()) --n;
+      if (a.evaluations() == 1 && !a.has_resolved_at()) ++n;
+    }
     open_alerts_->Set(n);
   }
   for (const v1::Alert& a : changed) {

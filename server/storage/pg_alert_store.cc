@@ -19,13 +19,6 @@ using google::protobuf::util::TimeUtil;
 // "utrkalr" in ASCII: the session advisory lock of the alert evaluator.
 constexpr long long kAlertLockKey = 0x7574726b616c72;
 
-std::string Micros(const char* ts_expr) {
-  return absl::StrCat("(extract(epoch FROM ", ts_expr, ") * 1000000)::int8");
-}
-std::string Ts(int n) {
-  return absl::StrCat("(timestamptz 'epoch' + $", n, "::int8 * interval '1 microsecond')");
-}
-
 int64_t ToMicros(const google::protobuf::Timestamp& t) {
   return TimeUtil::TimestampToMicroseconds(t);
 }
@@ -50,20 +43,20 @@ absl::StatusOr<StuckInputs> PgAlertStore::ReadStuckInputs(int64_t from, int64_t 
     pqxx::read_transaction tx{*conn};
     const RollupWindow window(from, to, old_before);
     StuckInputs in;
-    for (const auto& row : window.Exec(
-             tx, absl::StrCat("SELECT destination, sum(messages)::int8,"
-                              " coalesce(sum(messages) FILTER (WHERE old), 0)::int8 FROM (",
-                              window.Rows("send", "destination, messages"),
-                              ") r GROUP BY destination"))) {
+    for (const auto& row :
+         window.Exec(tx, absl::StrCat("SELECT destination, sum(messages)::int8,"
+                                      " coalesce(sum(messages) FILTER (WHERE old), 0)::int8 FROM (",
+                                      window.Rows("send", "destination, messages"),
+                                      ") r GROUP BY destination"))) {
       StuckInputs::Destination& d = in.destinations[row[0].as<std::string>()];
       d.sent = row[1].as<int64_t>();
       d.sent_old = row[2].as<int64_t>();
     }
-    for (const auto& row : window.Exec(
-             tx, absl::StrCat("SELECT destination, handler, sum(messages)::int8,"
-                              " coalesce(sum(messages) FILTER (WHERE old), 0)::int8 FROM (",
-                              window.Rows("edge", "destination, handler, messages"),
-                              ") r GROUP BY destination, handler"))) {
+    for (const auto& row :
+         window.Exec(tx, absl::StrCat("SELECT destination, handler, sum(messages)::int8,"
+                                      " coalesce(sum(messages) FILTER (WHERE old), 0)::int8 FROM (",
+                                      window.Rows("edge", "destination, handler, messages"),
+                                      ") r GROUP BY destination, handler"))) {
       in.destinations[row[0].as<std::string>()].handled[row[1].as<std::string>()] = {
           row[2].as<int64_t>(), row[3].as<int64_t>()};
     }
@@ -81,23 +74,25 @@ absl::StatusOr<std::map<std::string, ServiceInputs>> PgAlertStore::ReadServiceIn
   try {
     pqxx::read_transaction tx{*conn};
     std::map<std::string, ServiceInputs> out;
-    for (const auto& row : tx.exec_params(
-             absl::StrCat("SELECT service, sum(processed)::int8, sum(failed)::int8"
-                          " FROM service_minutes WHERE minute >= ", Ts(1), " AND minute < ", Ts(2),
-                          " GROUP BY service"),
-             failure_from, to)) {
+    for (const auto& row :
+         tx.exec_params(absl::StrCat("SELECT service, sum(processed)::int8, sum(failed)::int8"
+                                     " FROM service_minutes WHERE minute >= ",
+                                     SqlTimestamp("$1"), " AND minute < ", SqlTimestamp("$2"),
+                                     " GROUP BY service"),
+                        failure_from, to)) {
       ServiceInputs& s = out[row[0].as<std::string>()];
       s.processed = row[1].as<int64_t>();
       s.failed = row[2].as<int64_t>();
     }
     for (const auto& row : tx.exec_params(
-             absl::StrCat("SELECT service, array_agg(", Micros("minute"),
-                          " ORDER BY minute)::text FROM service_minutes WHERE minute >= ", Ts(1),
-                          " AND minute < ", Ts(2), " AND events > 0 GROUP BY service"),
+             absl::StrCat("SELECT service, array_agg(", SqlMicros("minute"),
+                          " ORDER BY minute)::text FROM service_minutes WHERE minute >= ",
+                          SqlTimestamp("$1"), " AND minute < ", SqlTimestamp("$2"),
+                          " AND events > 0 GROUP BY service"),
              history_from, to)) {
       out[row[0].as<std::string>()].active_minutes = ParseIntArray(row[1].c_str());
     }
-    for (const auto& row : tx.exec(absl::StrCat("SELECT service, ", Micros("max(last_seen_at)"),
+    for (const auto& row : tx.exec(absl::StrCat("SELECT service, ", SqlMicros("max(last_seen_at)"),
                                                 " FROM services GROUP BY service"))) {
       auto it = out.find(row[0].as<std::string>());
       if (it != out.end()) it->second.last_seen = row[1].as<int64_t>();
@@ -115,8 +110,8 @@ absl::StatusOr<std::vector<v1::Alert>> PgAlertStore::OpenAlerts() {
   try {
     pqxx::read_transaction tx{*conn};
     std::vector<v1::Alert> out;
-    for (const auto& row : tx.exec(absl::StrCat("SELECT ", kAlertColumns,
-                                                " FROM alerts WHERE resolved_at IS NULL ORDER BY id"))) {
+    for (const auto& row : tx.exec(absl::StrCat(
+             "SELECT ", kAlertColumns, " FROM alerts WHERE resolved_at IS NULL ORDER BY id"))) {
       out.push_back(ReadAlert(row));
     }
     return out;
@@ -146,13 +141,15 @@ absl::Status PgAlertStore::WriteAlerts(std::vector<v1::Alert>* changed) {
     pqxx::work tx{*conn, "write_alerts"};
     for (v1::Alert& a : *changed) {
       if (a.id() == 0) {
-        pqxx::result id = tx.exec_params(absl::StrCat("INSERT INTO alerts (rule, subject, service, destination,"
-                                    " opened_at, last_seen_at, value, peak, threshold, evaluations,"
-                                    " summary) VALUES ($1, $2, $3, $4, ", Ts(5), ", ", Ts(5),
-                                    ", $6, $7, $8, $9, $10) RETURNING id"),
-                       AlertRuleName(a.rule()), a.subject(), a.service(), a.destination(),
-                       ToMicros(a.opened_at()), a.value(), a.peak(), a.threshold(),
-                       a.evaluations(), a.summary());
+        pqxx::result id = tx.exec_params(
+            absl::StrCat("INSERT INTO alerts (rule, subject, service, destination,"
+                         " opened_at, last_seen_at, value, peak, threshold, evaluations,"
+                         " summary) VALUES ($1, $2, $3, $4, ",
+                         SqlTimestamp("$5"), ", ", SqlTimestamp("$5"),
+                         ", $6, $7, $8, $9, $10) RETURNING id"),
+            AlertRuleName(a.rule()), a.subject(), a.service(), a.destination(),
+            ToMicros(a.opened_at()), a.value(), a.peak(), a.threshold(), a.evaluations(),
+            a.summary());
         a.set_id(id[0][0].as<int64_t>());
         continue;
       }
@@ -160,14 +157,16 @@ absl::Status PgAlertStore::WriteAlerts(std::vector<v1::Alert>* changed) {
       // the resolution — not every "seen again".
       const bool resolved = a.has_resolved_at();
       tx.exec_params(
-          absl::StrCat("UPDATE alerts SET last_seen_at = ", Ts(2), ", resolved_at = CASE WHEN $3"
-                       " THEN ", Ts(4), " END, version = CASE WHEN $3 OR value <> $5"
+          absl::StrCat("UPDATE alerts SET last_seen_at = ", SqlTimestamp("$2"),
+                       ", resolved_at = CASE WHEN $3"
+                       " THEN ",
+                       SqlTimestamp("$4"),
+                       " END, version = CASE WHEN $3 OR value <> $5"
                        " OR summary <> $8 THEN nextval('alert_versions') ELSE version END,"
                        " value = $5, peak = $6, evaluations = $7, summary = $8"
                        " WHERE id = $1 AND resolved_at IS NULL"),
-          a.id(), ToMicros(a.last_seen_at()), resolved,
-          resolved ? ToMicros(a.resolved_at()) : 0, a.value(), a.peak(), a.evaluations(),
-          a.summary());
+          a.id(), ToMicros(a.last_seen_at()), resolved, resolved ? ToMicros(a.resolved_at()) : 0,
+          a.value(), a.peak(), a.evaluations(), a.summary());
     }
     tx.commit();
     return absl::OkStatus();
@@ -185,9 +184,10 @@ absl::Status PgAlertStore::SaveDeadlines(
     pqxx::work tx{*conn, "save_deadlines"};
     tx.exec("DELETE FROM stuck_deadlines");
     for (const auto& [key, after] : micros) {
-      tx.exec_params("INSERT INTO stuck_deadlines (scope, name, after)"
-                     " VALUES ($1, $2, $3::int8 * interval '1 microsecond')",
-                     key.first, key.second, after);
+      tx.exec_params(
+          "INSERT INTO stuck_deadlines (scope, name, after)"
+          " VALUES ($1, $2, $3::int8 * interval '1 microsecond')",
+          key.first, key.second, after);
     }
     tx.commit();
     return absl::OkStatus();

@@ -26,6 +26,16 @@ class ArrayLiteral {
 // Parses an integer array as PostgreSQL prints it: {1,2,3}.
 std::vector<int64_t> ParseIntArray(absl::string_view text);
 
+// Times cross the SQL boundary as Unix microseconds, converted exactly (integer arithmetic on
+// both sides). SqlTimestamp("$1") is the timestamptz of an int8 expression; SqlMicros("t")
+// the int8 of a timestamptz expression.
+inline std::string SqlTimestamp(absl::string_view micros_expr) {
+  return absl::StrCat("(timestamptz 'epoch' + ", micros_expr, "::int8 * interval '1 microsecond')");
+}
+inline std::string SqlMicros(absl::string_view ts_expr) {
+  return absl::StrCat("(extract(epoch FROM ", ts_expr, ") * 1000000)::int8");
+}
+
 }  // namespace utracker::server::storage
 
 #endif  // UTRACKER_SERVER_STORAGE_PG_ARRAYS_H_

@@ -1,10 +1,11 @@
 #include "storage/pg_rollup_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cstdlib>
 #include <map>
-#include <set>
 #include <pqxx/pqxx>
-#include <spdlog/spdlog.h>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,23 +41,16 @@ constexpr Tier kMinutes{"service_minutes", "send_minutes", "edge_minutes", "minu
                         rollup::kMinuteMicros};
 constexpr Tier kHours{"service_hours", "send_hours", "edge_hours", "hour", rollup::kHourMicros};
 
-// Unix microseconds <-> timestamptz, exactly (integer arithmetic on both sides).
-std::string Ts(absl::string_view micros_expr) {
-  return absl::StrCat("(timestamptz 'epoch' + ", micros_expr, " * interval '1 microsecond')");
-}
-std::string Micros(absl::string_view ts_expr) {
-  return absl::StrCat("(extract(epoch FROM ", ts_expr, ") * 1000000)::int8");
-}
-
 std::vector<InboxEvent> TakeInbox(pqxx::work& tx, size_t limit) {
   std::vector<InboxEvent> events;
   for (const auto& row : tx.exec_params(
            // A range by the primary key: half the time of `id IN (...)` (measured). Rows
            // below the bound that commit later stay for the next pass.
-           absl::StrCat("DELETE FROM rollup_inbox WHERE id <="
-                        " (SELECT max(id) FROM (SELECT id FROM rollup_inbox ORDER BY id LIMIT $1) f)"
-                        " RETURNING message_id::text, service, kind::text, ",
-                        Micros("occurred_at"), ", coalesce(destination, '')"),
+           absl::StrCat(
+               "DELETE FROM rollup_inbox WHERE id <="
+               " (SELECT max(id) FROM (SELECT id FROM rollup_inbox ORDER BY id LIMIT $1) f)"
+               " RETURNING message_id::text, service, kind::text, ",
+               SqlMicros("occurred_at"), ", coalesce(destination, '')"),
            static_cast<int64_t>(limit))) {
     InboxEvent e;
     e.message_id = row[0].as<std::string>();
@@ -77,16 +71,16 @@ std::map<std::string, MessageHops> LoadHops(pqxx::work& tx, const std::vector<In
   }
   std::map<std::string, MessageHops> state;
   for (const auto& row : tx.exec_params(
-           absl::StrCat("SELECT message_id::text, sender, destination, ", Micros("sent_at"),
+           absl::StrCat("SELECT message_id::text, sender, destination, ", SqlMicros("sent_at"),
                         " FROM hop_sends WHERE message_id = ANY($1::uuid[])"),
            ids.Done())) {
     state[row[0].as<std::string>()].send =
         rollup::Send{row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<int64_t>()};
   }
-  for (const auto& row : tx.exec_params(
-           absl::StrCat("SELECT message_id::text, handler, ", Micros("handled_at"),
-                        ", failed FROM hop_handlers WHERE message_id = ANY($1::uuid[])"),
-           ids.Done())) {
+  for (const auto& row :
+       tx.exec_params(absl::StrCat("SELECT message_id::text, handler, ", SqlMicros("handled_at"),
+                                   ", failed FROM hop_handlers WHERE message_id = ANY($1::uuid[])"),
+                      ids.Done())) {
     state[row[0].as<std::string>()].handlers[row[1].as<std::string>()] =
         rollup::Handling{row[2].as<int64_t>(), row[3].as<bool>()};
   }
@@ -114,7 +108,8 @@ void SaveHops(pqxx::work& tx, const std::map<std::string, MessageHops>& changed)
   }
   if (sends > 0) {
     tx.exec_params(absl::StrCat("INSERT INTO hop_sends (message_id, sender, destination, sent_at)"
-                                " SELECT m, s, d, ", Ts("t"),
+                                " SELECT m, s, d, ",
+                                SqlTimestamp("t"),
                                 " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int8[])"
                                 " AS u(m, s, d, t) ORDER BY m"
                                 " ON CONFLICT (message_id) DO UPDATE SET sender = EXCLUDED.sender,"
@@ -122,16 +117,16 @@ void SaveHops(pqxx::work& tx, const std::map<std::string, MessageHops>& changed)
                    s_ids.Done(), senders.Done(), dests.Done(), sent_at.Done());
   }
   if (hops > 0) {
-    tx.exec_params(
-        absl::StrCat("INSERT INTO hop_handlers (message_id, handler, handled_at, failed)"
-                     " SELECT m, h, ", Ts("t"), ", f",
-                     " FROM unnest($1::uuid[], $2::text[], $3::int8[], $4::bool[])"
-                     " AS u(m, h, t, f) ORDER BY m, h"
-                     " ON CONFLICT (message_id, handler) DO UPDATE SET"
-                     " handled_at = EXCLUDED.handled_at, failed = EXCLUDED.failed"
-                     " WHERE (hop_handlers.handled_at, hop_handlers.failed)"
-                     "  IS DISTINCT FROM (EXCLUDED.handled_at, EXCLUDED.failed)"),
-        h_ids.Done(), handlers.Done(), handled_at.Done(), failed.Done());
+    tx.exec_params(absl::StrCat("INSERT INTO hop_handlers (message_id, handler, handled_at, failed)"
+                                " SELECT m, h, ",
+                                SqlTimestamp("t"), ", f",
+                                " FROM unnest($1::uuid[], $2::text[], $3::int8[], $4::bool[])"
+                                " AS u(m, h, t, f) ORDER BY m, h"
+                                " ON CONFLICT (message_id, handler) DO UPDATE SET"
+                                " handled_at = EXCLUDED.handled_at, failed = EXCLUDED.failed"
+                                " WHERE (hop_handlers.handled_at, hop_handlers.failed)"
+                                "  IS DISTINCT FROM (EXCLUDED.handled_at, EXCLUDED.failed)"),
+                   h_ids.Done(), handlers.Done(), handled_at.Done(), failed.Done());
   }
 }
 
@@ -149,15 +144,16 @@ void AddNodes(pqxx::work& tx, const Tier& tier,
   }
   tx.exec_params(
       absl::StrCat("INSERT INTO ", tier.nodes, " AS n (", tier.time,
-                   ", service, events, sent, processed, failed) SELECT ", Ts("m"),
+                   ", service, events, sent, processed, failed) SELECT ", SqlTimestamp("m"),
                    ", s, e, se, p, f FROM unnest($1::int8[], $2::text[], $3::int8[], $4::int8[],"
                    " $5::int8[], $6::int8[]) AS u(m, s, e, se, p, f)"
-                   " ON CONFLICT (", tier.time, ", service) DO UPDATE SET"
+                   " ON CONFLICT (",
+                   tier.time,
+                   ", service) DO UPDATE SET"
                    " events = n.events + EXCLUDED.events, sent = n.sent + EXCLUDED.sent,"
                    " processed = n.processed + EXCLUDED.processed,"
                    " failed = n.failed + EXCLUDED.failed"),
-      minutes.Done(), services.Done(), events.Done(), sent.Done(), processed.Done(),
-      failed.Done());
+      minutes.Done(), services.Done(), events.Done(), sent.Done(), processed.Done(), failed.Done());
 }
 
 void AddSends(pqxx::work& tx, const Tier& tier, const std::map<rollup::SendKey, int64_t>& sends) {
@@ -173,15 +169,20 @@ void AddSends(pqxx::work& tx, const Tier& tier, const std::map<rollup::SendKey, 
   }
   tx.exec_params(
       absl::StrCat("INSERT INTO ", tier.sends, " AS s (", tier.time,
-                   ", sender, destination, messages) SELECT ", Ts("m"), ", se, d, n"
+                   ", sender, destination, messages) SELECT ", SqlTimestamp("m"),
+                   ", se, d, n"
                    " FROM unnest($1::int8[], $2::text[], $3::text[], $4::int8[]) AS u(m, se, d, n)"
-                   " ON CONFLICT (", tier.time, ", sender, destination) DO UPDATE"
+                   " ON CONFLICT (",
+                   tier.time,
+                   ", sender, destination) DO UPDATE"
                    " SET messages = s.messages + EXCLUDED.messages"),
       minutes.Done(), senders.Done(), dests.Done(), counts.Done());
   if (any_negative) {  // a send moved out of a minute: drop the buckets left empty
-    tx.exec_params(absl::StrCat("DELETE FROM ", tier.sends, " s USING"
+    tx.exec_params(absl::StrCat("DELETE FROM ", tier.sends,
+                                " s USING"
                                 " unnest($1::int8[], $2::text[], $3::text[]) AS u(m, se, d)"
-                                " WHERE s.", tier.time, " = ", Ts("u.m"),
+                                " WHERE s.",
+                                tier.time, " = ", SqlTimestamp("u.m"),
                                 " AND s.sender = u.se AND s.destination = u.d AND s.messages <= 0"),
                    minutes.Done(), senders.Done(), dests.Done());
   }
@@ -190,11 +191,13 @@ void AddSends(pqxx::work& tx, const Tier& tier, const std::map<rollup::SendKey, 
 // The largest latency of a bucket's hops, from the hop state (after it was saved).
 int64_t RecomputeMax(pqxx::work& tx, const Tier& tier, const EdgeKey& key) {
   pqxx::result r = tx.exec_params(
-      absl::StrCat("SELECT max(", Micros("h.handled_at"), " - ", Micros("s.sent_at"), ")"
+      absl::StrCat("SELECT max(", SqlMicros("h.handled_at"), " - ", SqlMicros("s.sent_at"),
+                   ")"
                    " FROM hop_sends s JOIN hop_handlers h ON h.message_id = s.message_id"
                    "  AND h.handler = $4"
-                   " WHERE s.sent_at >= ", Ts("$1::int8"),
-                   " AND s.sent_at < ", Ts(absl::StrCat("($1::int8 + ", tier.width, ")")),
+                   " WHERE s.sent_at >= ",
+                   SqlTimestamp("$1::int8"), " AND s.sent_at < ",
+                   SqlTimestamp(absl::StrCat("($1::int8 + ", tier.width, ")")),
                    " AND s.sender = $2 AND s.destination = $3"),
       key.minute, key.sender, key.destination, key.handler);
   return r.empty() || r[0][0].is_null() ? 0 : r[0][0].as<int64_t>();
@@ -216,7 +219,8 @@ void ApplyEdges(pqxx::work& tx, const Tier& tier,
                         " e.max_latency_us, e.latency_bins::text, e.latency_counts::text"
                         " FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[])"
                         "  AS u(m, s, d, h)"
-                        " JOIN ", tier.edges, " e ON e.", tier.time, " = ", Ts("u.m"),
+                        " JOIN ",
+                        tier.edges, " e ON e.", tier.time, " = ", SqlTimestamp("u.m"),
                         "  AND e.sender = u.s AND e.destination = u.d AND e.handler = u.h"),
            minutes.Done(), senders.Done(), dests.Done(), handlers.Done())) {
     EdgeBucket b;
@@ -237,7 +241,8 @@ void ApplyEdges(pqxx::work& tx, const Tier& tier,
   size_t writes = 0, deletes = 0;
   for (const auto& [key, delta] : edges) {
     EdgeBucket& b = buckets[key];
-    if (!rollup::ApplyEdgeDelta(delta, &b) && b.messages > 0) b.max_latency = RecomputeMax(tx, tier, key);
+    if (!rollup::ApplyEdgeDelta(delta, &b) && b.messages > 0)
+      b.max_latency = RecomputeMax(tx, tier, key);
     if (b.messages <= 0) {
       d_min.Add(key.minute);
       d_sender.Add(key.sender);
@@ -264,23 +269,30 @@ void ApplyEdges(pqxx::work& tx, const Tier& tier,
   }
   if (writes > 0) {
     tx.exec_params(
-        absl::StrCat("INSERT INTO ", tier.edges, " (", tier.time,
-                     ", sender, destination, handler, messages,"
-                     " failures, max_latency_us, latency_bins, latency_counts)"
-                     " SELECT ", Ts("m"), ", s, d, h, n, f, x, b::integer[], c::bigint[]"
-                     " FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::int8[],"
-                     "  $6::int8[], $7::int8[], $8::text[], $9::text[]) AS u(m, s, d, h, n, f, x, b, c)"
-                     " ON CONFLICT (", tier.time, ", sender, destination, handler) DO UPDATE SET"
-                     " messages = EXCLUDED.messages, failures = EXCLUDED.failures,"
-                     " max_latency_us = EXCLUDED.max_latency_us,"
-                     " latency_bins = EXCLUDED.latency_bins, latency_counts = EXCLUDED.latency_counts"),
+        absl::StrCat(
+            "INSERT INTO ", tier.edges, " (", tier.time,
+            ", sender, destination, handler, messages,"
+            " failures, max_latency_us, latency_bins, latency_counts)"
+            " SELECT ",
+            SqlTimestamp("m"),
+            ", s, d, h, n, f, x, b::integer[], c::bigint[]"
+            " FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::int8[],"
+            "  $6::int8[], $7::int8[], $8::text[], $9::text[]) AS u(m, s, d, h, n, f, x, b, c)"
+            " ON CONFLICT (",
+            tier.time,
+            ", sender, destination, handler) DO UPDATE SET"
+            " messages = EXCLUDED.messages, failures = EXCLUDED.failures,"
+            " max_latency_us = EXCLUDED.max_latency_us,"
+            " latency_bins = EXCLUDED.latency_bins, latency_counts = EXCLUDED.latency_counts"),
         w_min.Done(), w_sender.Done(), w_dest.Done(), w_handler.Done(), w_messages.Done(),
         w_failures.Done(), w_max.Done(), w_bins.Done(), w_counts.Done());
   }
   if (deletes > 0) {
-    tx.exec_params(absl::StrCat("DELETE FROM ", tier.edges, " e USING"
+    tx.exec_params(absl::StrCat("DELETE FROM ", tier.edges,
+                                " e USING"
                                 " unnest($1::int8[], $2::text[], $3::text[], $4::text[])"
-                                " AS u(m, s, d, h) WHERE e.", tier.time, " = ", Ts("u.m"),
+                                " AS u(m, s, d, h) WHERE e.",
+                                tier.time, " = ", SqlTimestamp("u.m"),
                                 " AND e.sender = u.s AND e.destination = u.d AND e.handler = u.h"),
                    d_min.Done(), d_sender.Done(), d_dest.Done(), d_handler.Done());
   }

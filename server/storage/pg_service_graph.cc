@@ -18,10 +18,6 @@ using google::protobuf::util::TimeUtil;
 
 // $1..$5: F (window start, on a minute), H1, H2 (whole hours read from the hour tables),
 // T (window end), S (old_before). Times as Unix microseconds.
-std::string At(int n) {
-  return absl::StrCat("(timestamptz 'epoch' + $", n, "::int8 * interval '1 microsecond')");
-}
-
 struct Edge {
   int64_t messages = 0, failures = 0, old_messages = 0;
   int64_t max_latency = 0;
@@ -46,11 +42,13 @@ RollupWindow::RollupWindow(int64_t from, int64_t to, int64_t old_before) {
 }
 
 std::string RollupWindow::Rows(const char* family, const char* columns) const {
-  return absl::StrCat(
-      "SELECT ", columns, ", true AS old FROM ", family, "_hours WHERE hour >= ", At(2),
-      " AND hour < ", At(3), " UNION ALL SELECT ", columns, ", minute + interval '1 minute' <= ",
-      At(5), " AS old FROM ", family, "_minutes WHERE (minute >= ", At(1), " AND minute < ",
-      At(2), ") OR (minute >= ", At(3), " AND minute < ", At(4), ")");
+  return absl::StrCat("SELECT ", columns, ", true AS old FROM ", family,
+                      "_hours WHERE hour >= ", SqlTimestamp("$2"), " AND hour < ",
+                      SqlTimestamp("$3"), " UNION ALL SELECT ", columns,
+                      ", minute + interval '1 minute' <= ", SqlTimestamp("$5"), " AS old FROM ",
+                      family, "_minutes WHERE (minute >= ", SqlTimestamp("$1"), " AND minute < ",
+                      SqlTimestamp("$2"), ") OR (minute >= ", SqlTimestamp("$3"), " AND minute < ",
+                      SqlTimestamp("$4"), ")");
 }
 
 pqxx::result RollupWindow::Exec(pqxx::transaction_base& tx, const std::string& sql) const {
@@ -63,7 +61,8 @@ v1::GetServiceGraphResponse ReadServiceGraph(pqxx::transaction_base& tx, int64_t
   v1::GetServiceGraphResponse out;
   for (const auto& row : window.Exec(
            tx, absl::StrCat("SELECT service, sum(events)::int8, sum(sent)::int8, sum(failed)::int8"
-                            " FROM (", window.Rows("service", "service, events, sent, failed"),
+                            " FROM (",
+                            window.Rows("service", "service, events, sent, failed"),
                             ") r GROUP BY service ORDER BY service"))) {
     v1::ServiceNode* n = out.add_nodes();
     n->set_name(row[0].as<std::string>());
@@ -74,31 +73,31 @@ v1::GetServiceGraphResponse ReadServiceGraph(pqxx::transaction_base& tx, int64_t
 
   // (sender, destination) -> messages sent in old buckets.
   std::map<std::pair<std::string, std::string>, int64_t> old_sends;
-  for (const auto& row : window.Exec(
-           tx, absl::StrCat("SELECT sender, destination, sum(messages)::int8 FROM (",
-                            window.Rows("send", "sender, destination, messages"),
-                            ") r WHERE old GROUP BY sender, destination"))) {
+  for (const auto& row :
+       window.Exec(tx, absl::StrCat("SELECT sender, destination, sum(messages)::int8 FROM (",
+                                    window.Rows("send", "sender, destination, messages"),
+                                    ") r WHERE old GROUP BY sender, destination"))) {
     old_sends[{row[0].as<std::string>(), row[1].as<std::string>()}] = row[2].as<int64_t>();
   }
 
   // (sender, handler, destination) -> merged buckets.
   std::map<std::tuple<std::string, std::string, std::string>, Edge> edges;
-  for (const auto& row : window.Exec(
-           tx, absl::StrCat("SELECT * FROM (",
-                            window.Rows("edge",
-                                        "sender, handler, destination, messages, failures,"
-                                        " max_latency_us, latency_bins::text AS bins,"
-                                        " latency_counts::text AS counts"),
-                            ") r"))) {
-    Edge& e = edges[{row[0].as<std::string>(), row[1].as<std::string>(),
-                     row[2].as<std::string>()}];
+  for (const auto& row :
+       window.Exec(tx, absl::StrCat("SELECT * FROM (",
+                                    window.Rows("edge",
+                                                "sender, handler, destination, messages, failures,"
+                                                " max_latency_us, latency_bins::text AS bins,"
+                                                " latency_counts::text AS counts"),
+                                    ") r"))) {
+    Edge& e = edges[{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()}];
     const int64_t messages = row[3].as<int64_t>();
     const int64_t max_latency = row[5].as<int64_t>();
     e.max_latency = e.messages == 0 ? max_latency : std::max(e.max_latency, max_latency);
     e.messages += messages;
     e.failures += row[4].as<int64_t>();
     if (row[8].as<bool>()) e.old_messages += messages;
-    const std::vector<int64_t> bins = ParseIntArray(row[6].c_str()), counts = ParseIntArray(row[7].c_str());
+    const std::vector<int64_t> bins = ParseIntArray(row[6].c_str()),
+                               counts = ParseIntArray(row[7].c_str());
     for (size_t i = 0; i < bins.size() && i < counts.size(); ++i) {
       e.latency.AddToBin(static_cast<int>(bins[i]), counts[i]);
     }
