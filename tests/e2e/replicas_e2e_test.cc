@@ -41,6 +41,21 @@ void Log(int port, const std::vector<v1::Event>& events) {
   EXPECT_TRUE(stream->Finish().ok());
 }
 
+// The history the stuck rule learns from: alice sends to orders once a minute, 40 to 21
+// minutes before `now`, and bob receives each 30 ms later (bob: the expected receiver).
+std::vector<v1::Event> History(absl::Time now) {
+  std::vector<v1::Event> events;
+  for (int i = 0; i < 20; ++i) {
+    const std::string id = wire::NewUuidV7();
+    const absl::Time sent = now - absl::Minutes(40 - i);
+    events.push_back(testing::MakeEvent(id, "alice", v1::EVENT_KIND_SENT, sent));
+    events.back().set_destination("orders");
+    events.push_back(
+        testing::MakeEvent(id, "bob", v1::EVENT_KIND_RECEIVED, sent + absl::Milliseconds(30)));
+  }
+  return events;
+}
+
 // Polls `sql` until it returns `want` (or 20 s pass); returns the last answer.
 std::string AwaitValue(const testing::TestDatabase& db, const std::string& sql,
                        const std::string& want) {
@@ -57,15 +72,7 @@ TEST(ReplicasE2E, TwoReplicasOneAlertAndAKilledEvaluatorIsReplaced) {
   testing::TestDatabase db;
   ASSERT_TRUE(db.ok());
   const absl::Time now = absl::Now();
-  std::vector<v1::Event> events;
-  for (int i = 0; i < 20; ++i) {  // bob handles orders, once a minute, until 20 minutes ago
-    const std::string id = wire::NewUuidV7();
-    events.push_back(testing::MakeEvent(id, "alice", v1::EVENT_KIND_SENT,
-                                        now - absl::Minutes(40 - i)));
-    events.back().set_destination("orders");
-    events.push_back(testing::MakeEvent(id, "bob", v1::EVENT_KIND_RECEIVED,
-                                        now - absl::Minutes(40 - i) + absl::Milliseconds(30)));
-  }
+  std::vector<v1::Event> events = History(now);
   std::vector<v1::Event> catch_up;
   for (int i = 0; i < 3; ++i) {  // then nobody receives
     const std::string id = wire::NewUuidV7();
@@ -109,15 +116,7 @@ TEST(AlertsE2E, AWebhookHearsTheStuckAlertOpenAndResolve) {
   const int port = AwaitListening(server);
   ASSERT_GT(port, 0);
   const absl::Time now = absl::Now();
-  std::vector<v1::Event> events;
-  for (int i = 0; i < 20; ++i) {
-    const std::string id = wire::NewUuidV7();
-    events.push_back(testing::MakeEvent(id, "alice", v1::EVENT_KIND_SENT,
-                                        now - absl::Minutes(40 - i)));
-    events.back().set_destination("orders");
-    events.push_back(testing::MakeEvent(id, "bob", v1::EVENT_KIND_RECEIVED,
-                                        now - absl::Minutes(40 - i) + absl::Milliseconds(30)));
-  }
+  std::vector<v1::Event> events = History(now);
   const std::string late = wire::NewUuidV7();
   events.push_back(testing::MakeEvent(late, "alice", v1::EVENT_KIND_SENT, now - absl::Minutes(5)));
   events.back().set_destination("orders");
