@@ -1,5 +1,6 @@
 #include "commands.h"
 
+#include <google/protobuf/arena.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
@@ -215,7 +216,10 @@ int RunFlow(const Args& a, std::ostream& out, std::ostream& err) {
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   v1::GetFlowRequest req;
   req.set_message_id(a.positional[0]);
-  v1::GetFlowResponse resp;
+  // Parsed onto an arena: a big flow is thousands of small messages and strings, allocated in
+  // a few blocks and freed at once.
+  google::protobuf::Arena arena;
+  v1::GetFlowResponse& resp = *google::protobuf::Arena::CreateMessage<v1::GetFlowResponse>(&arena);
   grpc::Status st = FlowsStub(a)->GetFlow(&ctx, req, &resp);
   if (!st.ok()) return ExitFor(st, err);
   if (format == "json") {

@@ -1,6 +1,7 @@
 // PgEventStore and PgFlowStore against a real PostgreSQL.
 #include <google/protobuf/arena.h>
 #include <google/protobuf/util/message_differencer.h>
+#include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
@@ -232,6 +233,50 @@ TEST_F(PgStoreTest, FlowStoreReturnsMessagesAndFlowsOfThreeGenerations) {
   v1::GetFlowResponse none;
   EXPECT_EQ(flows.GetFlow(wire::NewUuidV7(), false, 10, &none).code(),
             absl::StatusCode::kNotFound);
+}
+
+// GetFlow fetches a flow's events in chunks through a cursor (250, 750, 2 000, then the
+// rest): a flow bigger than all the chunks comes back whole, each event in its message and in
+// order, and the connection serves the next reads (also after a flow that was not found).
+TEST_F(PgStoreTest, FlowStoreReadsAFlowBiggerThanItsFetchChunks) {
+  const std::string root = wire::NewUuidV7();
+  std::vector<std::string> ids = {root};
+  for (int i = 1; i < 40; ++i) ids.push_back(wire::NewUuidV7());
+  std::vector<v1::Event> events;
+  for (int i = 0; i < 40; ++i) {
+    for (int k = 0; k < 90; ++k) {
+      // Stored newest first, so the order read back is not the order written.
+      const absl::Time at = t0_ + absl::Milliseconds(i * 1000 + (89 - k));
+      events.push_back(i == 0 ? MakeEvent(root, "alice", v1::EVENT_KIND_NOTE, at)
+                              : MakeEvent(ids[i], "bob", v1::EVENT_KIND_NOTE, at, root, root, 1));
+    }
+  }
+  ASSERT_TRUE(store_->Store(Ptrs(events)).ok());
+  PgFlowStore flows(db_.url());
+  for (int round = 0; round < 3; ++round) {
+    v1::GetFlowResponse none;
+    EXPECT_EQ(flows.GetFlow(wire::NewUuidV7(), false, 10, &none).code(),
+              absl::StatusCode::kNotFound);
+    v1::GetFlowResponse flow;
+    const absl::Status read = flows.GetFlow(ids[7], false, 100, &flow);
+    ASSERT_TRUE(read.ok()) << read;
+    ASSERT_EQ(flow.messages_size(), 40);
+    int total = 0;
+    for (const v1::TrackedMessage& m : flow.messages()) {
+      ASSERT_EQ(m.events_size(), 90) << m.id();
+      for (int k = 0; k < 90; ++k) {
+        EXPECT_EQ(m.events(k).service(), m.id() == root ? "alice" : "bob");
+        if (k > 0) {
+          EXPECT_LT(google::protobuf::util::TimeUtil::TimestampToMicroseconds(
+                        m.events(k - 1).occurred_at()),
+                    google::protobuf::util::TimeUtil::TimestampToMicroseconds(
+                        m.events(k).occurred_at()));
+        }
+      }
+      total += m.events_size();
+    }
+    EXPECT_EQ(total, 3600);
+  }
 }
 
 TEST(PgEventStoreUnreachable, ReportsUnavailableAndNothingElse) {
