@@ -173,15 +173,6 @@ void EncodeEvent(const v1::Event& e, BinaryCopyWriter* out) {
   out->PutOptionalText(e.error());
 }
 
-void EncodeInboxRow(const v1::Event& e, BinaryCopyWriter* out) {
-  out->BeginRow(5);
-  out->PutUuid(e.message_id());
-  out->PutText(e.service());
-  out->PutText(EventKindLabel(e.kind()));
-  out->PutTimestamp(PgTimestampMicros(e.occurred_at()));
-  out->PutOptionalText(e.destination());
-}
-
 void EncodeMessageRow(const MessageRow& r, BinaryCopyWriter* out) {
   const v1::Event& e = *r.first;
   out->BeginRow(kMessageRowColumnCount);

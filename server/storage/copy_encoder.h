@@ -20,10 +20,6 @@ inline constexpr const char* kMessageRowColumns =
     "id, parent_id, root_id, depth, origin_service, origin_declared, origin_sent, origin_at, "
     "first_seen_at, content_type, content";
 
-// The rollup inbox's columns, in the order EncodeInboxRow writes them.
-inline constexpr const char* kInboxColumns =
-    "message_id, service, kind, occurred_at, destination";
-
 // PostgreSQL's binary COPY format, written into a buffer: the header at construction, then
 // rows, then Finish(). Not thread-safe; one per COPY.
 class BinaryCopyWriter {
@@ -58,8 +54,6 @@ class BinaryCopyWriter {
 
 // One events-table row (kEventColumns) for a validated event.
 void EncodeEvent(const v1::Event& event, BinaryCopyWriter* out);
-// One rollup inbox row (kInboxColumns) for a validated event.
-void EncodeInboxRow(const v1::Event& event, BinaryCopyWriter* out);
 // One message staging row (kMessageRowColumns).
 void EncodeMessageRow(const MessageRow& row, BinaryCopyWriter* out);
 

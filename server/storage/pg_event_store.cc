@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/copy_encoder.h"
+#include "storage/inbox_batch.h"
 #include "storage/message_rows.h"
 #include "storage/pg_errors.h"
 #include "wire/status_macros.h"
@@ -131,7 +132,11 @@ absl::Status PgEventStore::StatusFromLastError(const char* context) {
 }
 
 absl::Status PgEventStore::Exec(const char* sql, const char* context, size_t* rows) {
-  Result res{PQexec(conn_, sql)};
+  return Check(PQexec(conn_, sql), context, rows);
+}
+
+absl::Status PgEventStore::Check(pg_result* result, const char* context, size_t* rows) {
+  Result res{result};
   const ExecStatusType st = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_COPY_IN) {
     if (rows != nullptr) *rows = std::strtoull(PQcmdTuples(res.get()), nullptr, 10);
@@ -190,15 +195,19 @@ absl::Status PgEventStore::CopyEvents(const char* table,
                 });
 }
 
-absl::Status PgEventStore::CopyInbox(absl::Span<const v1::Event* const> events) {
-  size_t next = 0;
-  return CopyIn(absl::StrCat("COPY rollup_inbox (", kInboxColumns, ") FROM STDIN (FORMAT binary)"),
-                "rollup inbox", [&](BinaryCopyWriter* w, bool* more) {
-                  while (next < events.size() && w->data().size() < kCopyChunkBytes) {
-                    EncodeInboxRow(*events[next++], w);
-                  }
-                  *more = next < events.size();
-                });
+absl::Status PgEventStore::AddInboxBatch(absl::Span<const v1::Event* const> events) {
+  if (events.empty()) return absl::OkStatus();
+  absl::StatusOr<std::string> payload = EncodeInboxBatch(events);
+  if (!payload.ok()) return payload.status();
+  const std::string count = absl::StrCat(events.size());
+  const char* values[] = {count.c_str(), payload->data()};
+  const int lengths[] = {0, static_cast<int>(payload->size())};
+  const int formats[] = {0, 1};  // the payload goes as binary: no escaping either way
+  return Check(PQexecParams(conn_,
+                            "INSERT INTO rollup_inbox_batches (events, payload)"
+                            " VALUES ($1::int4, $2::bytea)",
+                            2, nullptr, values, lengths, formats, 0),
+               "adding to the rollup inbox");
 }
 
 absl::Status PgEventStore::UpsertServices(absl::Span<const v1::Event* const> events) {
@@ -269,7 +278,7 @@ absl::Status PgEventStore::CommitBatch(absl::Span<const v1::Event* const> events
     } else {
       UTRACKER_RETURN_IF_ERROR(copied);
       *inserted = events.size();
-      UTRACKER_RETURN_IF_ERROR(CopyInbox(events));
+      UTRACKER_RETURN_IF_ERROR(AddInboxBatch(events));
     }
     const std::vector<MessageRow> all_rows = BuildMessageRows(events);
     std::vector<const MessageRow*> rows;

@@ -12,6 +12,7 @@
 #include "storage/message_cache.h"
 
 struct pg_conn;
+struct pg_result;
 
 namespace utracker::server::storage {
 
@@ -42,14 +43,16 @@ class PgEventStore : public EventStore {
   void Disconnect();
   // Runs a statement; maps a failure to a status (UNAVAILABLE if the connection broke).
   absl::Status Exec(const char* sql, const char* context, size_t* rows = nullptr);
+  // Exec's check of a statement's result, which it frees.
+  absl::Status Check(pg_result* result, const char* context, size_t* rows = nullptr);
   absl::Status StatusFromLastError(const char* context);
   // Runs a COPY ... FROM STDIN; `fill` appends about one chunk of rows per call and sets
   // *more to false with the last one.
   absl::Status CopyIn(const std::string& copy_sql, const char* context,
                       const std::function<void(BinaryCopyWriter*, bool*)>& fill);
   absl::Status CopyEvents(const char* table, absl::Span<const v1::Event* const> events);
-  // The rollup inbox rows of a batch stored whole (every event new).
-  absl::Status CopyInbox(absl::Span<const v1::Event* const> events);
+  // The rollup inbox of a batch stored whole (every event new): one rollup_inbox_batches row.
+  absl::Status AddInboxBatch(absl::Span<const v1::Event* const> events);
   // One statement: first/last seen of each (service, instance) in the batch.
   absl::Status UpsertServices(absl::Span<const v1::Event* const> events);
   // One transaction: COPY events, COPY message rows, upsert, services, commit.

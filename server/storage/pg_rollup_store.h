@@ -9,9 +9,11 @@
 
 namespace utracker::server::storage {
 
-// About how many events wait in the rollup inbox (ids between the oldest and the newest).
+// About how many events wait in the rollup inbox: those of the waiting batches, and the
+// single rows' ids between the oldest and the newest (the exact count would scan them).
 inline constexpr const char* kRollupBacklogSql =
-    "SELECT coalesce(max(id) - min(id) + 1, 0) FROM rollup_inbox";
+    "SELECT (SELECT coalesce(sum(events), 0) FROM rollup_inbox_batches)::int8"
+    " + (SELECT coalesce(max(id) - min(id) + 1, 0) FROM rollup_inbox)";
 
 // RollupStore on one libpqxx connection, which holds the lead (LeaderConnection).
 class PgRollupStore : public RollupStore {

@@ -1,0 +1,76 @@
+#include "storage/inbox_batch.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "support/event_factory.h"
+#include "wire/uuid.h"
+
+namespace utracker::server::storage {
+namespace {
+
+using testing::MakeEvent;
+
+TEST(InboxBatch, RoundTripsWhatTheRollupJobNeeds) {
+  const absl::Time t = absl::FromUnixMicros(1764288000123456) + absl::Nanoseconds(789);
+  std::vector<v1::Event> events = {
+      MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_SENT, t),
+      // A service name longer than 127 bytes takes a two-byte length.
+      MakeEvent(wire::NewUuidV7(), std::string(300, 's'), v1::EVENT_KIND_FAILED,
+                t + absl::Hours(1)),
+      MakeEvent(wire::NewUuidV7(), "Dave \"the\" \xc3\xa9 worker", v1::EVENT_KIND_REPLAYED, t),
+  };
+  events[0].set_destination("billing, eu");
+  std::vector<const v1::Event*> ptrs;
+  for (const auto& e : events) ptrs.push_back(&e);
+
+  absl::StatusOr<std::string> payload = EncodeInboxBatch(ptrs);
+  ASSERT_TRUE(payload.ok()) << payload.status();
+  std::vector<rollup::InboxEvent> out(1);  // decoding appends
+  ASSERT_TRUE(DecodeInboxBatch(*payload, &out).ok());
+  ASSERT_EQ(out.size(), 4u);
+  for (size_t i = 0; i < events.size(); ++i) {
+    const rollup::InboxEvent& got = out[i + 1];
+    EXPECT_EQ(got.message_id, events[i].message_id());
+    EXPECT_EQ(got.service, events[i].service());
+    EXPECT_EQ(got.kind, events[i].kind());
+    EXPECT_EQ(got.destination, events[i].destination());
+  }
+  // Microseconds, truncated as the events table stores them.
+  EXPECT_EQ(out[1].at, 1764288000123456);
+  EXPECT_EQ(out[2].at, 1764288000123456 + 3600000000LL);
+}
+
+TEST(InboxBatch, RefusesATruncatedOrUnknownPayloadAndLeavesTheOutputAlone) {
+  v1::Event e = MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_SENT, absl::Now());
+  e.set_destination("orders");
+  const v1::Event* one[] = {&e};
+  const std::string payload = *EncodeInboxBatch(one);
+  // The version byte alone is an empty batch; any other cut is truncated.
+  std::vector<rollup::InboxEvent> none;
+  EXPECT_TRUE(DecodeInboxBatch(payload.substr(0, 1), &none).ok());
+  EXPECT_TRUE(none.empty());
+  for (size_t cut = 0; cut < payload.size(); ++cut) {
+    if (cut == 1) continue;
+    std::vector<rollup::InboxEvent> out;
+    EXPECT_EQ(DecodeInboxBatch(payload.substr(0, cut), &out).code(), absl::StatusCode::kDataLoss)
+        << "cut at " << cut;
+    EXPECT_TRUE(out.empty());
+  }
+  std::string future = payload;
+  future[0] = 2;
+  std::vector<rollup::InboxEvent> out;
+  EXPECT_EQ(DecodeInboxBatch(future, &out).code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(InboxBatch, RefusesAMessageIdThatIsNotAUuid) {
+  v1::Event e = MakeEvent("not-a-uuid", "alice", v1::EVENT_KIND_SENT, absl::Now());
+  const v1::Event* one[] = {&e};
+  EXPECT_EQ(EncodeInboxBatch(one).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace utracker::server::storage
