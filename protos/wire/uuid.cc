@@ -1,5 +1,6 @@
 #include "wire/uuid.h"
 
+#include <array>
 #include <atomic>
 #include <mutex>
 #include <random>
@@ -9,33 +10,39 @@
 namespace utracker::wire {
 namespace {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// Hex digit values, -1 for anything else: one load per character instead of three range
+// checks (ParseUuid runs about ten times per ingested event, and with a branch per character
+// it was a fifth of the server's ingest CPU).
+constexpr std::array<int8_t, 256> kHexValues = [] {
+  std::array<int8_t, 256> t{};
+  for (auto& v : t) v = -1;
+  for (int c = 0; c < 10; ++c) t['0' + c] = static_cast<int8_t>(c);
+  for (int c = 0; c < 6; ++c) {
+    t['a' + c] = static_cast<int8_t>(10 + c);
+    t['A' + c] = static_cast<int8_t>(10 + c);
+  }
+  return t;
+}();
 
-bool IsDashPosition(size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
+// Where each of the 16 bytes' two digits start in the 8-4-4-4-12 form.
+constexpr size_t kByteOffsets[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
 
 }  // namespace
 
 std::optional<UuidBytes> ParseUuid(absl::string_view text) {
-  if (text.size() != 36) return std::nullopt;
-  UuidBytes out{};
-  size_t byte = 0;
-  for (size_t i = 0; i < 36;) {
-    if (IsDashPosition(i)) {
-      if (text[i] != '-') return std::nullopt;
-      ++i;
-      continue;
-    }
-    const int hi = HexValue(text[i]);
-    const int lo = HexValue(text[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out[byte++] = static_cast<uint8_t>(hi << 4 | lo);
-    i += 2;
+  if (text.size() != 36 || text[8] != '-' || text[13] != '-' || text[18] != '-' ||
+      text[23] != '-') {
+    return std::nullopt;
   }
+  UuidBytes out;
+  int bad = 0;  // a -1 anywhere sets the sign bit; checked once at the end
+  for (size_t i = 0; i < 16; ++i) {
+    const int hi = kHexValues[static_cast<unsigned char>(text[kByteOffsets[i]])];
+    const int lo = kHexValues[static_cast<unsigned char>(text[kByteOffsets[i] + 1])];
+    bad |= hi | lo;
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  if (bad < 0) return std::nullopt;
   return out;
 }
 

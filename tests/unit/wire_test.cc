@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <random>
 #include <set>
 #include <string>
 
@@ -26,6 +27,28 @@ TEST(Uuid, RejectsEverythingElse) {
         "0190a1a0-0000-7000-8000-0000000000ag", "0190a1a0-0000-7000-8000_0000000000aa",
         "0190a1a0-0000-7000-8000-0000000000aa ", "urn:uuid:0190a1a0-0000-7000-8000-00000000"}) {
     EXPECT_FALSE(ParseUuid(bad).has_value()) << bad;
+  }
+}
+
+TEST(Uuid, ChecksEveryPositionAndRoundTripsAnyBytes) {
+  const std::string good = "0190a1a0-0000-7000-8000-0000000000aa";
+  for (size_t i = 0; i < good.size(); ++i) {
+    for (const char c : {'g', 'G', '/', ':', '@', '`', ' ', '\0', '\x80', '\xff', '-', '0'}) {
+      std::string text = good;
+      text[i] = c;
+      const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+      const bool hex = c == '0';
+      EXPECT_EQ(ParseUuid(text).has_value(), dash ? c == '-' : hex)
+          << "position " << i << " char " << static_cast<int>(c);
+    }
+  }
+  std::mt19937 rng(5);
+  for (int n = 0; n < 1000; ++n) {
+    UuidBytes bytes;
+    for (auto& b : bytes) b = static_cast<uint8_t>(rng());
+    const auto back = ParseUuid(FormatUuid(bytes));
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(*back, bytes);
   }
 }
 
