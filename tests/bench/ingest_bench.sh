@@ -34,6 +34,16 @@ fresh_db() {  # creates database $1 with the project's schema
   "$SERVER" --database_url "$(ut_pg_url "$WORK/pg" "$1")" --migrate_only 2>/dev/null
 }
 rate() { sed -n 's/.*events_per_s=\([0-9]*\).*/\1/p'; }
+# CPU seconds a process and its children (alive or reaped) have used: utime, stime, cutime,
+# cstime of PID plus those of its live children.
+cpu_s() {
+  local total=0 pid
+  for pid in "$1" $(ps -o pid= --ppid "$1"); do
+    total=$(( total + $(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pid/stat" 2>/dev/null || echo 0) ))
+  done
+  awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
+POSTMASTER() { head -1 "$WORK/pg/data/postmaster.pid"; }
 
 ut_log "generating $EVENTS events"
 "$LOADGEN" copyfile --events "$EVENTS" --out "$WORK/events.copy"
@@ -41,9 +51,11 @@ ut_log "generating $EVENTS events"
 ut_log "(a) psql COPY binary"
 fresh_db bench_copy
 COPY_COLS="event_id, occurred_at, message_id, parent_id, root_id, depth, service, instance, kind, name, destination, attributes, error"
+COPY_PG_CPU0="$(cpu_s "$(POSTMASTER)")"
 START=$(date +%s.%N)
 psql "$(ut_pg_url "$WORK/pg" bench_copy)" -qc "\\copy events ($COPY_COLS) FROM '$WORK/events.copy' WITH (FORMAT binary)"
 END=$(date +%s.%N)
+COPY_PG_CPU1="$(cpu_s "$(POSTMASTER)")"
 COPY_RATE=$(awk -v n="$EVENTS" -v s="$START" -v e="$END" 'BEGIN { printf "%.0f", n / (e - s) }')
 echo "mode=copy events=$EVENTS seconds=$(awk -v s="$START" -v e="$END" 'BEGIN { printf "%.3f", e - s }') events_per_s=$COPY_RATE"
 
@@ -61,7 +73,11 @@ E2E_URL="$(ut_pg_url "$WORK/pg" bench_e2e)"
 SERVER_PID=$!
 for _ in $(seq 300); do grep -q "listening on" "$WORK/server.out" && break; sleep 0.1; done
 ADDR="$(sed -n 's/.*listening on //p' "$WORK/server.out")"
+PG_CPU0="$(cpu_s "$(POSTMASTER)")"
+SERVER_CPU0="$(cpu_s "$SERVER_PID")"
 E2E_LINE="$("$LOADGEN" stream --events "$EVENTS" --server "$ADDR")"
+PG_CPU1="$(cpu_s "$(POSTMASTER)")"
+SERVER_CPU1="$(cpu_s "$SERVER_PID")"
 echo "$E2E_LINE"
 E2E_RATE="$(echo "$E2E_LINE" | rate)"
 E2E_N="$(echo "$E2E_LINE" | sed -n 's/.*mode=stream events=\([0-9]*\).*/\1/p')"
@@ -69,9 +85,18 @@ PEAK_RSS_KB="$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$SERVER_P
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=
 
 STORED="$(psql "$E2E_URL" -Atc "SELECT count(*) FROM events")"
+# The rollup job folds one pass per interval while ingest is busy (ingest first); what it had
+# not folded when (c) ended is folded afterwards, outside the timing.
+UNFOLDED="$(psql "$E2E_URL" -Atc "SELECT (SELECT coalesce(sum(events), 0) FROM rollup_inbox_batches) + (SELECT count(*) FROM rollup_inbox)")"
 DISTINCT="$(psql "$E2E_URL" -Atc "SELECT count(DISTINCT event_id) FROM events")"
 LOST=$(( E2E_N - DISTINCT ))
 DUPLICATES=$(( STORED - DISTINCT ))
-echo "server_peak_rss_mb=$(( PEAK_RSS_KB / 1024 )) stored=$STORED generated=$E2E_N"
+echo "server_peak_rss_mb=$(( PEAK_RSS_KB / 1024 )) stored=$STORED generated=$E2E_N rollup_inbox_left=$UNFOLDED"
+# Where the 2 cores went during (c), in CPU microseconds per event.
+CLIENT_CPU="$(echo "$E2E_LINE" | sed -n 's/.*cpu_s=\([0-9.]*\).*/\1/p')"
+awk -v n="$E2E_N" -v c="$CLIENT_CPU" -v s0="$SERVER_CPU0" -v s1="$SERVER_CPU1" \
+  -v p0="$PG_CPU0" -v p1="$PG_CPU1" -v q0="$COPY_PG_CPU0" -v q1="$COPY_PG_CPU1" -v en="$EVENTS" 'BEGIN {
+    printf "cpu_us_per_event: client=%.1f server=%.1f postgres=%.1f (baseline COPY: postgres=%.1f)\n",
+      c * 1e6 / n, (s1 - s0) * 1e6 / n, (p1 - p0) * 1e6 / n, (q1 - q0) * 1e6 / en }'
 awk -v c="$E2E_RATE" -v a="$COPY_RATE" -v b="$NAIVE_RATE" -v n="$E2E_N" -v l="$LOST" -v d="$DUPLICATES" \
   'BEGIN { printf "e2e/copy=%.2f e2e/naive=%.1f events=%d lost=%d duplicates=%d\n", c / a, c / b, n, l, d }'
