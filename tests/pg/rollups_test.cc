@@ -212,5 +212,20 @@ TEST_F(RollupsTest, AnEventStoredTwiceIsFoldedOnce) {
   EXPECT_EQ(db_.Scalar("SELECT messages || ' ' || max_latency_us FROM edge_hours"), "1 30000");
 }
 
+// An inbox batch the job cannot read (not expected: only ingest writes them) is dropped with
+// an error in the log; the batches around it are folded, and nothing stays stuck behind it.
+TEST_F(RollupsTest, AnUnreadableInboxBatchDoesNotHoldUpTheOthers) {
+  const absl::Time t = absl::Now() - absl::Minutes(5);
+  const std::string before = wire::NewUuidV7(), after = wire::NewUuidV7();
+  Store({MakeEvent(before, "alice", v1::EVENT_KIND_SENT, t)});
+  db_.Query("INSERT INTO rollup_inbox_batches (events, payload) VALUES (3, '\\x02ffff')");
+  Store({MakeEvent(after, "bob", v1::EVENT_KIND_SENT, t + absl::Seconds(1)),
+         MakeEvent(after, "carl", v1::EVENT_KIND_PROCESSED, t + absl::Seconds(2))});
+  Drain();
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM rollup_inbox_batches"), "0");
+  EXPECT_EQ(db_.Scalar("SELECT sum(events) FROM service_minutes"), "3");
+  EXPECT_EQ(db_.Scalar("SELECT messages FROM edge_hours WHERE sender = 'bob'"), "1");
+}
+
 }  // namespace
 }  // namespace utracker::server::storage
