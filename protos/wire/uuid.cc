@@ -40,7 +40,7 @@ std::optional<UuidBytes> ParseUuid(absl::string_view text) {
     const int hi = kHexValues[static_cast<unsigned char>(text[kByteOffsets[i]])];
     const int lo = kHexValues[static_cast<unsigned char>(text[kByteOffsets[i] + 1])];
     bad |= hi | lo;
-    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+    out[i] = static_cast<uint8_t>(static_cast<unsigned>(hi) << 4 | static_cast<unsigned>(lo));
   }
   if (bad < 0) return std::nullopt;
   return out;

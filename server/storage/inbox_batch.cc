@@ -84,12 +84,14 @@ absl::StatusOr<std::string> EncodeInboxBatch(absl::Span<const v1::Event* const> 
   return out;
 }
 
-absl::Status DecodeInboxBatch(absl::string_view payload, std::vector<rollup::InboxEvent>* out) {
+absl::Status DecodeInboxBatch(absl::string_view payload, size_t expected,
+                              std::vector<rollup::InboxEvent>* out) {
   if (payload.empty() || payload[0] != kVersion) {
     return absl::DataLossError("rollup inbox batch: unknown version");
   }
   Reader in(payload.substr(1));
   std::vector<rollup::InboxEvent> events;
+  events.reserve(expected);
   while (!in.empty()) {
     rollup::InboxEvent e;
     absl::string_view id, kind, at;
@@ -107,6 +109,10 @@ absl::Status DecodeInboxBatch(absl::string_view payload, std::vector<rollup::Inb
     }
     e.at = static_cast<int64_t>(micros);
     events.push_back(std::move(e));
+  }
+  if (events.size() != expected) {
+    return absl::DataLossError(absl::StrCat("rollup inbox batch: ", events.size(),
+                                            " events where ", expected, " were written"));
   }
   out->insert(out->end(), std::make_move_iterator(events.begin()),
               std::make_move_iterator(events.end()));

@@ -25,9 +25,10 @@ namespace utracker::server::storage {
 // Encodes validated events; INVALID_ARGUMENT if a message id is not a UUID.
 absl::StatusOr<std::string> EncodeInboxBatch(absl::Span<const v1::Event* const> events);
 
-// Appends the payload's events to `out`; DATA_LOSS if it is truncated or of an unknown
-// version (then `out` is left as it was).
-absl::Status DecodeInboxBatch(absl::string_view payload, std::vector<rollup::InboxEvent>* out);
+// Appends the payload's `events` events to `out`; DATA_LOSS if it holds another number of
+// events, is truncated or of an unknown version (then `out` is left as it was).
+absl::Status DecodeInboxBatch(absl::string_view payload, size_t events,
+                              std::vector<rollup::InboxEvent>* out);
 
 }  // namespace utracker::server::storage
 

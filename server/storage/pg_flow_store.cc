@@ -519,10 +519,12 @@ absl::Status PgFlowStore::GetFlow(const std::string& message_id, bool include_co
   };
   // Keys view the messages' ids, which do not move once read.
   absl::flat_hash_map<absl::string_view, v1::TrackedMessage*> index;
+  bool found = false;  // the flow has messages (it may be truncated to none)
   try {
     next(PGRES_COMMAND_OK);  // BEGIN
     if (RawResult messages = next(PGRES_TUPLES_OK)) {
       const int rows = PQntuples(messages.get());
+      found = rows > 0;
       if (rows > 0) {
         char root[kUuidText];
         BinaryRow(messages.get(), 0).Uuid(3, root);
@@ -568,7 +570,7 @@ absl::Status PgFlowStore::GetFlow(const std::string& message_id, bool include_co
   }
   if (!status.ok()) return status;
   pool_->ReturnRaw(*std::move(conn));
-  if (flow->messages_size() == 0) {
+  if (!found) {
     return absl::NotFoundError(absl::StrCat("no events stored for message ", message_id));
   }
   for (v1::TrackedMessage& m : *flow->mutable_messages()) {

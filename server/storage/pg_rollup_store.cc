@@ -48,15 +48,17 @@ constexpr Tier kHours{"service_hours", "send_hours", "edge_hours", "hour", rollu
 std::vector<InboxEvent> TakeInbox(pqxx::work& tx, size_t limit) {
   std::vector<InboxEvent> events;
   for (const auto& row : tx.exec_params(
+           // Every batch holds at least one event, so the first `limit` batches are enough.
            "DELETE FROM rollup_inbox_batches WHERE id <= (SELECT max(id) FROM"
            " (SELECT id, sum(events) OVER (ORDER BY id) - events AS before"
-           "  FROM rollup_inbox_batches) f WHERE before < $1)"
-           " RETURNING id, payload",
+           "  FROM (SELECT id, events FROM rollup_inbox_batches ORDER BY id LIMIT $1) b) f"
+           " WHERE before < $1)"
+           " RETURNING id, events, payload",
            static_cast<int64_t>(limit))) {
-    const pqxx::binarystring payload(row[1]);
+    const pqxx::binarystring payload(row[2]);
     const absl::Status decoded = DecodeInboxBatch(
         absl::string_view(reinterpret_cast<const char*>(payload.data()), payload.size()),
-        &events);
+        row[1].as<size_t>(), &events);
     // Only this process writes batches, so this is not expected; but one unreadable batch
     // must not stop every later one from being folded.
     if (!decoded.ok()) {

@@ -4,7 +4,10 @@
 #include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "query/message_state.h"
 #include "storage/migrations.h"
 #include "storage/pg_event_store.h"
@@ -201,6 +204,10 @@ TEST_F(PgStoreTest, FlowStoreReturnsMessagesAndFlowsOfThreeGenerations) {
   ASSERT_TRUE(flows.GetFlow(root, false, 2, &small).ok());
   EXPECT_EQ(small.messages_size(), 2);
   EXPECT_TRUE(small.truncated());
+  v1::GetFlowResponse zero;  // a flow that exists, cut to nothing: truncated, not NOT_FOUND
+  ASSERT_TRUE(flows.GetFlow(root, false, 0, &zero).ok());
+  EXPECT_EQ(zero.messages_size(), 0);
+  EXPECT_TRUE(zero.truncated());
 
   // GetFlow reads binary columns, GetMessage text: the same messages, field for field (with
   // content), and the same again on an arena, as the server reads them.
@@ -247,8 +254,11 @@ TEST_F(PgStoreTest, FlowStoreReadsAFlowBiggerThanItsFetchChunks) {
     for (int k = 0; k < 90; ++k) {
       // Stored newest first, so the order read back is not the order written.
       const absl::Time at = t0_ + absl::Milliseconds(i * 1000 + (89 - k));
-      events.push_back(i == 0 ? MakeEvent(root, "alice", v1::EVENT_KIND_NOTE, at)
-                              : MakeEvent(ids[i], "bob", v1::EVENT_KIND_NOTE, at, root, root, 1));
+      // Each message's events by a service of its own: an event placed in the wrong message
+      // shows.
+      const std::string service = absl::StrCat("svc", i);
+      events.push_back(i == 0 ? MakeEvent(root, service, v1::EVENT_KIND_NOTE, at)
+                              : MakeEvent(ids[i], service, v1::EVENT_KIND_NOTE, at, root, root, 1));
     }
   }
   ASSERT_TRUE(store_->Store(Ptrs(events)).ok());
@@ -257,6 +267,11 @@ TEST_F(PgStoreTest, FlowStoreReadsAFlowBiggerThanItsFetchChunks) {
     v1::GetFlowResponse none;
     EXPECT_EQ(flows.GetFlow(wire::NewUuidV7(), false, 10, &none).code(),
               absl::StatusCode::kNotFound);
+    // A statement that fails inside the pipeline (PostgreSQL refuses the id) leaves no
+    // connection out of step for the next read.
+    v1::GetFlowResponse refused;
+    EXPECT_EQ(flows.GetFlow("not-a-uuid", false, 10, &refused).code(),
+              absl::StatusCode::kInvalidArgument);
     v1::GetFlowResponse flow;
     const absl::Status read = flows.GetFlow(ids[7], false, 100, &flow);
     ASSERT_TRUE(read.ok()) << read;
@@ -264,8 +279,11 @@ TEST_F(PgStoreTest, FlowStoreReadsAFlowBiggerThanItsFetchChunks) {
     int total = 0;
     for (const v1::TrackedMessage& m : flow.messages()) {
       ASSERT_EQ(m.events_size(), 90) << m.id();
+      const auto at = std::find(ids.begin(), ids.end(), m.id());
+      ASSERT_NE(at, ids.end());
+      const std::string service = absl::StrCat("svc", at - ids.begin());
       for (int k = 0; k < 90; ++k) {
-        EXPECT_EQ(m.events(k).service(), m.id() == root ? "alice" : "bob");
+        EXPECT_EQ(m.events(k).service(), service);
         if (k > 0) {
           EXPECT_LT(google::protobuf::util::TimeUtil::TimestampToMicroseconds(
                         m.events(k - 1).occurred_at()),

@@ -30,7 +30,7 @@ TEST(InboxBatch, RoundTripsWhatTheRollupJobNeeds) {
   absl::StatusOr<std::string> payload = EncodeInboxBatch(ptrs);
   ASSERT_TRUE(payload.ok()) << payload.status();
   std::vector<rollup::InboxEvent> out(1);  // decoding appends
-  ASSERT_TRUE(DecodeInboxBatch(*payload, &out).ok());
+  ASSERT_TRUE(DecodeInboxBatch(*payload, 3, &out).ok());
   ASSERT_EQ(out.size(), 4u);
   for (size_t i = 0; i < events.size(); ++i) {
     const rollup::InboxEvent& got = out[i + 1];
@@ -51,19 +51,51 @@ TEST(InboxBatch, RefusesATruncatedOrUnknownPayloadAndLeavesTheOutputAlone) {
   const std::string payload = *EncodeInboxBatch(one);
   // The version byte alone is an empty batch; any other cut is truncated.
   std::vector<rollup::InboxEvent> none;
-  EXPECT_TRUE(DecodeInboxBatch(payload.substr(0, 1), &none).ok());
+  EXPECT_TRUE(DecodeInboxBatch(payload.substr(0, 1), 0, &none).ok());
   EXPECT_TRUE(none.empty());
   for (size_t cut = 0; cut < payload.size(); ++cut) {
     if (cut == 1) continue;
     std::vector<rollup::InboxEvent> out;
-    EXPECT_EQ(DecodeInboxBatch(payload.substr(0, cut), &out).code(), absl::StatusCode::kDataLoss)
+    EXPECT_EQ(DecodeInboxBatch(payload.substr(0, cut), 1, &out).code(),
+              absl::StatusCode::kDataLoss)
         << "cut at " << cut;
     EXPECT_TRUE(out.empty());
   }
   std::string future = payload;
   future[0] = 2;
   std::vector<rollup::InboxEvent> out;
-  EXPECT_EQ(DecodeInboxBatch(future, &out).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeInboxBatch(future, 1, &out).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeInboxBatch(payload, 2, &out).code(), absl::StatusCode::kDataLoss)
+      << "fewer events than the row says were written";
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(InboxBatch, CatchesACutBetweenEventsAndAnOverlongLength) {
+  const absl::Time t = absl::Now();
+  std::vector<v1::Event> events = {MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_SENT, t),
+                                   MakeEvent(wire::NewUuidV7(), "bob", v1::EVENT_KIND_SENT, t)};
+  const v1::Event* one[] = {&events[0]};
+  const v1::Event* two[] = {&events[0], &events[1]};
+  const std::string first = *EncodeInboxBatch(one), both = *EncodeInboxBatch(two);
+  ASSERT_EQ(both.substr(0, first.size()), first);
+  std::vector<rollup::InboxEvent> out;
+  // Cut exactly after the first event: readable, but not the two events written.
+  EXPECT_EQ(DecodeInboxBatch(first, 2, &out).code(), absl::StatusCode::kDataLoss);
+  // A length whose LEB128 never ends within 5 bytes.
+  std::string overlong = first.substr(0, 1 + 16 + 1 + 8) + std::string(6, '\xff');
+  EXPECT_EQ(DecodeInboxBatch(overlong, 1, &out).code(), absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(InboxBatch, KeepsTimesBefore1970) {
+  // Validation refuses them today; the encoding does not depend on it.
+  v1::Event e = MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_SENT,
+                          absl::FromUnixMicros(-1500001));
+  const v1::Event* one[] = {&e};
+  std::vector<rollup::InboxEvent> out;
+  ASSERT_TRUE(DecodeInboxBatch(*EncodeInboxBatch(one), 1, &out).ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].at, -1500001);
 }
 
 TEST(InboxBatch, RefusesAMessageIdThatIsNotAUuid) {
