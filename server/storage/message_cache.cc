@@ -55,6 +55,13 @@ void MessageCache::Remember(const MessageRow& row) {
   current_[*id] = merged;
 }
 
+bool MessageCache::Knows(const MessageRow& row) {
+  const auto id = wire::ParseUuid(row.first->message_id());
+  if (!id) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  return Find(*id) != nullptr;
+}
+
 size_t MessageCache::size() {
   std::lock_guard<std::mutex> lock(mu_);
   return current_.size() + previous_.size();

@@ -28,6 +28,16 @@ class MessageCache {
   bool MayImprove(const MessageRow& row);
   // Call after the transaction that wrote (or skipped) `row` committed.
   void Remember(const MessageRow& row);
+  // True when this process wrote `row`'s message and remembers it; false means new as far as
+  // this process knows (another replica, or this process before a restart, may still have
+  // written it).
+  bool Knows(const MessageRow& row);
+
+  // The writers' turn at the messages part of their transactions, held from deciding which
+  // rows are new (Knows) until after the commit and Remember: a writer inserts new rows with a
+  // plain COPY, and two writers inserting (one by COPY, the other by upsert) the same new row
+  // in overlapping transactions would deadlock.
+  std::unique_lock<std::mutex> Turn() { return std::unique_lock<std::mutex>(turn_); }
 
   size_t size();
 
@@ -42,6 +52,7 @@ class MessageCache {
   const Known* Find(const wire::UuidBytes& id);  // mu_ held
 
   const size_t capacity_;
+  std::mutex turn_;
   std::mutex mu_;
   absl::flat_hash_map<wire::UuidBytes, Known> current_;   // guarded by mu_
   absl::flat_hash_map<wire::UuidBytes, Known> previous_;  // guarded by mu_

@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -38,6 +39,10 @@ class PgEventStore : public EventStore {
 
   absl::StatusOr<StoreResult> Store(absl::Span<const v1::Event* const> events) override;
 
+  // How often rows of messages new to this process had to be upserted after all (another
+  // replica, or this process before a restart, had written them).
+  uint64_t new_message_fallbacks() const { return new_message_fallbacks_; }
+
  private:
   absl::Status EnsureConnected();
   void Disconnect();
@@ -53,6 +58,13 @@ class PgEventStore : public EventStore {
   absl::Status CopyEvents(const char* table, absl::Span<const v1::Event* const> events);
   // The rollup inbox of a batch stored whole (every event new): one rollup_inbox_batches row.
   absl::Status AddInboxBatch(absl::Span<const v1::Event* const> events);
+  // COPY of message rows (kMessageRowColumns) into `table`.
+  absl::Status CopyMessageRows(const char* table, const std::vector<const MessageRow*>& rows);
+  // Through the staging table and INSERT ... ON CONFLICT, in id order.
+  absl::Status UpsertMessageRows(const std::vector<const MessageRow*>& rows);
+  // Rows of messages new to this process: COPY'd into messages inside a savepoint; if one
+  // exists after all (23505), rolled back to it and upserted instead.
+  absl::Status InsertNewMessageRows(const std::vector<const MessageRow*>& rows);
   // One statement: first/last seen of each (service, instance) in the batch.
   absl::Status UpsertServices(absl::Span<const v1::Event* const> events);
   // One transaction: COPY events, COPY message rows, upsert, services, commit.
@@ -66,6 +78,7 @@ class PgEventStore : public EventStore {
   const absl::Duration reconnect_pause_;
   absl::Time last_failed_connect_ = absl::InfinitePast();
   pg_conn* conn_ = nullptr;
+  uint64_t new_message_fallbacks_ = 0;  // times InsertNewMessageRows fell back to the upsert
 };
 
 }  // namespace utracker::server::storage

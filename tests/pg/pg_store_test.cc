@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -295,6 +297,79 @@ TEST_F(PgStoreTest, FlowStoreReadsAFlowBiggerThanItsFetchChunks) {
     }
     EXPECT_EQ(total, 3600);
   }
+}
+
+// Rows of messages new to a writer's process are COPY'd into messages; when another replica
+// (here: a store with a cache of its own) wrote one of them first, the COPY fails and the
+// batch's new rows are upserted instead — the message ends up right, nothing is lost.
+TEST_F(PgStoreTest, ANewMessageWrittenElsewhereFirstIsUpsertedAfterAll) {
+  PgEventStore a(db_.url(), std::make_shared<MessageCache>(1000));
+  PgEventStore b(db_.url(), std::make_shared<MessageCache>(1000));
+  const std::string m = wire::NewUuidV7(), other = wire::NewUuidV7();
+  v1::Event received = MakeEvent(m, "bob", v1::EVENT_KIND_RECEIVED, t0_ + absl::Seconds(1));
+  received.set_origin_service("alice");
+  ASSERT_TRUE(a.Store({&received}).ok());
+  v1::Event sent = MakeEvent(m, "alice", v1::EVENT_KIND_SENT, t0_);
+  sent.set_origin_service("alice");
+  sent.set_content_type("text/plain");
+  sent.set_content("hello");
+  v1::Event unrelated = MakeEvent(other, "carl", v1::EVENT_KIND_SENT, t0_);
+  auto stored = b.Store({&sent, &unrelated});
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->inserted, 2u);
+  EXPECT_EQ(a.new_message_fallbacks(), 0u);
+  EXPECT_EQ(b.new_message_fallbacks(), 1u) << "b did not know m: its COPY met a's row";
+  EXPECT_EQ(db_.Scalar("SELECT origin_service || ' ' || origin_sent || ' ' || "
+                       "convert_from(content, 'UTF8') || ' ' || (first_seen_at = origin_at)"
+                       " FROM messages WHERE id = '" + m + "'"),
+            "alice true hello true");
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM messages WHERE id = '" + other + "'"), "1");
+}
+
+// Two writers of one process (one cache) storing the two sides of the same messages at once:
+// they take turns at the messages part, so no new row is written by both (no deadlock, no
+// fallback), and every message ends up with its author, first sight and content.
+TEST_F(PgStoreTest, TwoWritersOnOneCacheStoreBothSidesOfTheSameMessages) {
+  auto cache = std::make_shared<MessageCache>(100000);
+  PgEventStore author_side(db_.url(), cache), handler_side(db_.url(), cache);
+  std::vector<v1::Event> sends, handled;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 600; ++i) {
+    ids.push_back(wire::NewUuidV7());
+    const absl::Time at = t0_ + absl::Milliseconds(i);
+    sends.push_back(MakeEvent(ids.back(), "alice", v1::EVENT_KIND_SENT, at));
+    sends.back().set_content("payload " + std::to_string(i));
+    sends.back().set_origin_service("alice");
+    for (v1::EventKind kind : {v1::EVENT_KIND_RECEIVED, v1::EVENT_KIND_PROCESSED}) {
+      handled.push_back(MakeEvent(ids.back(), "bob", kind, at + absl::Milliseconds(5)));
+      handled.back().set_origin_service("alice");
+    }
+  }
+  auto run = [](PgEventStore* store, const std::vector<v1::Event>& events, size_t batch,
+                std::string* error) {
+    for (size_t i = 0; i < events.size(); i += batch) {
+      std::vector<const v1::Event*> part;
+      for (size_t k = i; k < std::min(events.size(), i + batch); ++k) part.push_back(&events[k]);
+      auto r = store->Store(part);
+      if (!r.ok() || !r->rejected.empty()) {
+        *error = r.ok() ? r->rejected[0].second : r.status().ToString();
+        return;
+      }
+    }
+  };
+  std::string author_error, handler_error;
+  std::thread t1(run, &author_side, std::cref(sends), 37, &author_error);
+  std::thread t2(run, &handler_side, std::cref(handled), 61, &handler_error);
+  t1.join();
+  t2.join();
+  EXPECT_EQ(author_error, "");
+  EXPECT_EQ(handler_error, "");
+  EXPECT_EQ(author_side.new_message_fallbacks() + handler_side.new_message_fallbacks(), 0u);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM events"), "1800");
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM messages"), "600");
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM messages WHERE origin_service = 'alice' AND"
+                       " origin_sent AND first_seen_at = origin_at AND content IS NOT NULL"),
+            "600");
 }
 
 TEST(PgEventStoreUnreachable, ReportsUnavailableAndNothingElse) {
