@@ -110,46 +110,73 @@ std::map<std::string, MessageHops> LoadHops(pqxx::work& tx, const std::vector<In
   return state;
 }
 
-void SaveHops(pqxx::work& tx, const std::map<std::string, MessageHops>& changed) {
-  ArrayLiteral s_ids, senders, dests, sent_at, h_ids, handlers, handled_at, failed;
-  size_t sends = 0, hops = 0;
+// Writes the changed hop state. Rows `loaded` did not have are plain INSERTs: only the
+// leading replica folds, and it read the state in this transaction, so nobody else can have
+// written them — and a plain insert costs PostgreSQL about half of INSERT ... ON CONFLICT
+// (measured on the messages table: 1.2–1.7 s against 2.4 s for 200 000 rows). The rest are
+// upserts. (Were a row there after all, the pass would fail, and the next one, reading it,
+// would update it.)
+void SaveHops(pqxx::work& tx, const std::map<std::string, MessageHops>& changed,
+              const std::map<std::string, MessageHops>& loaded) {
+  // [0]: rows new to the table, [1]: rows to update.
+  struct Sends {
+    ArrayLiteral ids, senders, dests, sent_at;
+    size_t n = 0;
+  } sends[2];
+  struct Hops {
+    ArrayLiteral ids, handlers, handled_at, failed;
+    size_t n = 0;
+  } hops[2];
   for (const auto& [id, m] : changed) {
+    const auto was = loaded.find(id);
+    const MessageHops* before = was == loaded.end() ? nullptr : &was->second;
     if (m.send) {
-      s_ids.Add(id);
-      senders.Add(m.send->sender);
-      dests.Add(m.send->destination);
-      sent_at.Add(m.send->sent_at);
-      ++sends;
+      Sends& out = sends[before != nullptr && before->send ? 1 : 0];
+      out.ids.Add(id);
+      out.senders.Add(m.send->sender);
+      out.dests.Add(m.send->destination);
+      out.sent_at.Add(m.send->sent_at);
+      ++out.n;
     }
     for (const auto& [handler, h] : m.handlers) {
-      h_ids.Add(id);
-      handlers.Add(handler);
-      handled_at.Add(h.handled_at);
-      failed.Add(h.failed ? "t" : "f");
-      ++hops;
+      Hops& out = hops[before != nullptr && before->handlers.count(handler) > 0 ? 1 : 0];
+      out.ids.Add(id);
+      out.handlers.Add(handler);
+      out.handled_at.Add(h.handled_at);
+      out.failed.Add(h.failed ? "t" : "f");
+      ++out.n;
     }
   }
-  if (sends > 0) {
+  for (int update = 0; update < 2; ++update) {
+    Sends& s = sends[update];
+    if (s.n == 0) continue;
     tx.exec_params(absl::StrCat("INSERT INTO hop_sends (message_id, sender, destination, sent_at)"
                                 " SELECT m, s, d, ",
                                 SqlTimestamp("t"),
                                 " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int8[])"
-                                " AS u(m, s, d, t) ORDER BY m"
-                                " ON CONFLICT (message_id) DO UPDATE SET sender = EXCLUDED.sender,"
-                                " destination = EXCLUDED.destination, sent_at = EXCLUDED.sent_at"),
-                   s_ids.Done(), senders.Done(), dests.Done(), sent_at.Done());
+                                " AS u(m, s, d, t) ORDER BY m",
+                                update ? " ON CONFLICT (message_id) DO UPDATE SET"
+                                         " sender = EXCLUDED.sender,"
+                                         " destination = EXCLUDED.destination,"
+                                         " sent_at = EXCLUDED.sent_at"
+                                       : ""),
+                   s.ids.Done(), s.senders.Done(), s.dests.Done(), s.sent_at.Done());
   }
-  if (hops > 0) {
+  for (int update = 0; update < 2; ++update) {
+    Hops& h = hops[update];
+    if (h.n == 0) continue;
     tx.exec_params(absl::StrCat("INSERT INTO hop_handlers (message_id, handler, handled_at, failed)"
                                 " SELECT m, h, ",
                                 SqlTimestamp("t"), ", f",
                                 " FROM unnest($1::uuid[], $2::text[], $3::int8[], $4::bool[])"
-                                " AS u(m, h, t, f) ORDER BY m, h"
-                                " ON CONFLICT (message_id, handler) DO UPDATE SET"
-                                " handled_at = EXCLUDED.handled_at, failed = EXCLUDED.failed"
-                                " WHERE (hop_handlers.handled_at, hop_handlers.failed)"
-                                "  IS DISTINCT FROM (EXCLUDED.handled_at, EXCLUDED.failed)"),
-                   h_ids.Done(), handlers.Done(), handled_at.Done(), failed.Done());
+                                " AS u(m, h, t, f) ORDER BY m, h",
+                                update ? " ON CONFLICT (message_id, handler) DO UPDATE SET"
+                                         " handled_at = EXCLUDED.handled_at,"
+                                         " failed = EXCLUDED.failed"
+                                         " WHERE (hop_handlers.handled_at, hop_handlers.failed)"
+                                         "  IS DISTINCT FROM (EXCLUDED.handled_at, EXCLUDED.failed)"
+                                       : ""),
+                   h.ids.Done(), h.handlers.Done(), h.handled_at.Done(), h.failed.Done());
   }
 }
 
@@ -367,7 +394,7 @@ absl::StatusOr<size_t> PgRollupStore::RunPass(size_t limit) {
     lap("load");
     const rollup::FoldResult fold = rollup::Fold(events, state);
     lap("fold");
-    SaveHops(tx, fold.changed);
+    SaveHops(tx, fold.changed, state);
     lap("save");
     AddNodes(tx, kMinutes, fold.nodes);
     AddSends(tx, kMinutes, fold.sends);
