@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "wire/alert_rule.h"
 
 namespace utracker::cli {
 namespace {
@@ -18,24 +19,11 @@ std::string Time(const google::protobuf::Timestamp& ts) {
 
 }  // namespace
 
-std::string AlertRuleText(v1::AlertRule rule) {
-  switch (rule) {
-    case v1::ALERT_RULE_STUCK:
-      return "stuck";
-    case v1::ALERT_RULE_FAILURE_RATIO:
-      return "failure_ratio";
-    case v1::ALERT_RULE_SILENCE:
-      return "silence";
-    default:
-      return "?";
-  }
-}
-
 std::string AlertLine(const v1::Alert& a) {
   const bool resolved = a.state() == v1::ALERT_STATE_RESOLVED || a.has_resolved_at();
   std::string line = absl::StrFormat(
       "#%d  %-8s  %s  %s  value %g (peak %g, threshold %g)  since %s  %s %s  %d evaluation%s",
-      a.id(), resolved ? "RESOLVED" : "OPEN", AlertRuleText(a.rule()), a.subject(), a.value(),
+      a.id(), resolved ? "RESOLVED" : "OPEN", wire::AlertRuleName(a.rule()), a.subject(), a.value(),
       a.peak(), a.threshold(), Time(a.opened_at()), resolved ? "resolved" : "last seen",
       Time(resolved ? a.resolved_at() : a.last_seen_at()), a.evaluations(),
       a.evaluations() == 1 ? "" : "s");

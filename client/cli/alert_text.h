@@ -13,9 +13,6 @@ namespace utracker::cli {
 // A resolved alert says "resolved <time>" instead of "last seen <time>".
 std::string AlertLine(const v1::Alert& alert);
 
-// "stuck", "failure_ratio", "silence" ("?" for anything else).
-std::string AlertRuleText(v1::AlertRule rule);
-
 // A WatchAlerts change: the kind (open-at-start, opened, updated, resolved) padded to one
 // width, then AlertLine.
 std::string AlertChangeLine(const v1::AlertChange& change);

@@ -27,6 +27,7 @@
 #include "utracker/utracker.h"
 #include "utracker/v1/alerts.grpc.pb.h"
 #include "utracker/v1/flows.grpc.pb.h"
+#include "wire/alert_rule.h"
 
 namespace utracker::cli {
 namespace {
@@ -458,10 +459,8 @@ int RunAlerts(const Args& a, std::ostream& out, std::ostream& err) {
   }
   v1::ListAlertsRequest req;
   if (a.Has("rule")) {
-    std::string rule = a.Get("rule");
-    absl::AsciiStrToUpper(&rule);
-    v1::AlertRule r;
-    if (!v1::AlertRule_Parse("ALERT_RULE_" + rule, &r) || r == v1::ALERT_RULE_UNSPECIFIED) {
+    const v1::AlertRule r = wire::AlertRuleFromName(absl::AsciiStrToLower(a.Get("rule")));
+    if (r == v1::ALERT_RULE_UNSPECIFIED) {
       err << "utracker alerts: --rule must be one of stuck, failure_ratio, silence\n";
       return kExitUsage;
     }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "wire/alert_rule.h"
 
 namespace utracker::server::alerts {
 namespace {
@@ -45,10 +46,7 @@ absl::Status ParseWebhooks(absl::string_view all, absl::string_view per_rule,
   for (absl::string_view entry : absl::StrSplit(per_rule, ',', absl::SkipWhitespace())) {
     entry = absl::StripAsciiWhitespace(entry);
     const std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(entry, '=');
-    v1::AlertRule rule = v1::ALERT_RULE_UNSPECIFIED;
-    if (kv.first == "stuck") rule = v1::ALERT_RULE_STUCK;
-    if (kv.first == "failure_ratio") rule = v1::ALERT_RULE_FAILURE_RATIO;
-    if (kv.first == "silence") rule = v1::ALERT_RULE_SILENCE;
+    const v1::AlertRule rule = wire::AlertRuleFromName(kv.first);
     if (rule == v1::ALERT_RULE_UNSPECIFIED) {
       return absl::InvalidArgumentError(absl::StrCat(
           "webhook \"", entry, "\": want RULE=URL, RULE one of stuck, failure_ratio, silence"));

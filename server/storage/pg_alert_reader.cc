@@ -11,6 +11,7 @@
 #include "storage/pg_alert_rows.h"
 #include "storage/pg_errors.h"
 #include "storage/pg_pool.h"
+#include "wire/alert_rule.h"
 
 namespace utracker::server::storage {
 namespace {
@@ -43,7 +44,7 @@ absl::StatusOr<std::vector<v1::Alert>> PgAlertReader::ListAlerts(const AlertFilt
       if (filter.state == v1::ALERT_STATE_OPEN) add("resolved_at IS NULL");
       if (filter.state == v1::ALERT_STATE_RESOLVED) add("resolved_at IS NOT NULL");
       if (filter.rule != v1::ALERT_RULE_UNSPECIFIED) {
-        params.push_back(AlertRuleName(filter.rule));
+        params.push_back(std::string(wire::AlertRuleName(filter.rule)));
         add(absl::StrCat("rule = $", params.size()));
       }
       if (!filter.service.empty()) {

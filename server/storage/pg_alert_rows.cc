@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include "wire/alert_rule.h"
+
 namespace utracker::server::storage {
 namespace {
 
@@ -10,27 +12,6 @@ void SetMicros(int64_t micros, google::protobuf::Timestamp* ts) {
 }
 
 }  // namespace
-
-const char* AlertRuleName(v1::AlertRule rule) {
-  switch (rule) {
-    case v1::ALERT_RULE_STUCK:
-      return "stuck";
-    case v1::ALERT_RULE_FAILURE_RATIO:
-      return "failure_ratio";
-    case v1::ALERT_RULE_SILENCE:
-      return "silence";
-    default:
-      return "";
-  }
-}
-
-v1::AlertRule AlertRuleFromName(const std::string& name) {
-  for (v1::AlertRule rule :
-       {v1::ALERT_RULE_STUCK, v1::ALERT_RULE_FAILURE_RATIO, v1::ALERT_RULE_SILENCE}) {
-    if (name == AlertRuleName(rule)) return rule;
-  }
-  return v1::ALERT_RULE_UNSPECIFIED;
-}
 
 // Times travel as Unix microseconds (exact integer arithmetic in SQL).
 const char* const kAlertColumns =
@@ -43,7 +24,7 @@ const char* const kAlertColumns =
 v1::Alert ReadAlert(const pqxx::row& row) {
   v1::Alert a;
   a.set_id(row[0].as<int64_t>());
-  a.set_rule(AlertRuleFromName(row[1].as<std::string>()));
+  a.set_rule(wire::AlertRuleFromName(row[1].as<std::string>()));
   a.set_subject(row[2].as<std::string>());
   a.set_service(row[3].as<std::string>());
   a.set_destination(row[4].as<std::string>());

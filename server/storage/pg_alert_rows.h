@@ -8,11 +8,6 @@
 
 namespace utracker::server::storage {
 
-// The alerts table's rule names ('stuck', 'failure_ratio', 'silence') and back; "" and
-// ALERT_RULE_UNSPECIFIED for anything else.
-const char* AlertRuleName(v1::AlertRule rule);
-v1::AlertRule AlertRuleFromName(const std::string& name);
-
 // The columns ReadAlert reads, in its order (times as exact Unix microseconds).
 extern const char* const kAlertColumns;
 v1::Alert ReadAlert(const pqxx::row& row);

@@ -10,6 +10,7 @@
 #include "storage/pg_errors.h"
 #include "storage/pg_rollup_store.h"
 #include "storage/pg_service_graph.h"
+#include "wire/alert_rule.h"
 
 namespace utracker::server::storage {
 namespace {
@@ -147,7 +148,7 @@ absl::Status PgAlertStore::WriteAlerts(std::vector<v1::Alert>* changed) {
                          " summary) VALUES ($1, $2, $3, $4, ",
                          SqlTimestamp("$5"), ", ", SqlTimestamp("$5"),
                          ", $6, $7, $8, $9, $10) RETURNING id"),
-            AlertRuleName(a.rule()), a.subject(), a.service(), a.destination(),
+            std::string(wire::AlertRuleName(a.rule())), a.subject(), a.service(), a.destination(),
             ToMicros(a.opened_at()), a.value(), a.peak(), a.threshold(), a.evaluations(),
             a.summary());
         a.set_id(id[0][0].as<int64_t>());

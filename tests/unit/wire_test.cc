@@ -4,6 +4,7 @@
 #include <set>
 #include <string>
 
+#include "wire/alert_rule.h"
 #include "wire/text.h"
 #include "wire/uuid.h"
 
@@ -118,6 +119,19 @@ TEST(Text, QuoteForErrorIsPrintableAndBounded) {
   EXPECT_EQ(QuoteForError(std::string("a\0\xff\"", 4)), "\"a\\x00\\xff\\x22\"");
   const std::string q = QuoteForError(std::string(100, 'x'), 10);
   EXPECT_EQ(q, "\"xxxxxxxxxx...\"");
+}
+
+TEST(AlertRule, ShortNamesRoundTripAndNothingElseParses) {
+  for (v1::AlertRule rule :
+       {v1::ALERT_RULE_STUCK, v1::ALERT_RULE_FAILURE_RATIO, v1::ALERT_RULE_SILENCE}) {
+    EXPECT_FALSE(AlertRuleName(rule).empty());
+    EXPECT_EQ(AlertRuleFromName(AlertRuleName(rule)), rule);
+  }
+  EXPECT_EQ(AlertRuleName(v1::ALERT_RULE_FAILURE_RATIO), "failure_ratio");
+  for (const char* other : {"", "STUCK", "ALERT_RULE_STUCK", "unspecified", "stuck "}) {
+    EXPECT_EQ(AlertRuleFromName(other), v1::ALERT_RULE_UNSPECIFIED) << other;
+  }
+  EXPECT_EQ(AlertRuleName(v1::ALERT_RULE_UNSPECIFIED), "");
 }
 
 }  // namespace
