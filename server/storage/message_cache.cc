@@ -17,15 +17,17 @@ const MessageCache::Known* MessageCache::Find(const wire::UuidBytes& id) {
   return nullptr;
 }
 
-bool MessageCache::MayImprove(const MessageRow& row) {
+MessageCache::Verdict MessageCache::Judge(const MessageRow& row) {
   const auto id = wire::ParseUuid(row.first->message_id());
-  if (!id) return true;
+  if (!id) return Verdict::kNew;
   std::lock_guard<std::mutex> lock(mu_);
   const Known* k = Find(*id);
-  if (k == nullptr) return true;
-  return Rank(row.origin_declared, row.origin_sent, row.origin_at) <
-             Rank(k->declared, k->sent, k->origin_at) ||
-         row.first_seen_at < k->first_seen_at || (row.content != nullptr && !k->has_content);
+  if (k == nullptr) return Verdict::kNew;
+  const bool improves = Rank(row.origin_declared, row.origin_sent, row.origin_at) <
+                            Rank(k->declared, k->sent, k->origin_at) ||
+                        row.first_seen_at < k->first_seen_at ||
+                        (row.content != nullptr && !k->has_content);
+  return improves ? Verdict::kImproves : Verdict::kNothingNew;
 }
 
 void MessageCache::Remember(const MessageRow& row) {
@@ -53,13 +55,6 @@ void MessageCache::Remember(const MessageRow& row) {
     current_ = {};
   }
   current_[*id] = merged;
-}
-
-bool MessageCache::Knows(const MessageRow& row) {
-  const auto id = wire::ParseUuid(row.first->message_id());
-  if (!id) return false;
-  std::lock_guard<std::mutex> lock(mu_);
-  return Find(*id) != nullptr;
 }
 
 size_t MessageCache::size() {

@@ -24,17 +24,17 @@ class MessageCache {
  public:
   explicit MessageCache(size_t capacity) : capacity_(capacity) {}
 
-  // False when `row` provably changes nothing in the stored messages row.
-  bool MayImprove(const MessageRow& row);
+  enum class Verdict {
+    kNew,         // not remembered: new as far as this process knows (another replica, or
+                  // this process before a restart, may still have written it)
+    kImproves,    // remembered, and `row` may improve the stored row
+    kNothingNew,  // remembered, and `row` provably changes nothing in the stored row
+  };
+  Verdict Judge(const MessageRow& row);
   // Call after the transaction that wrote (or skipped) `row` committed.
   void Remember(const MessageRow& row);
-  // True when this process wrote `row`'s message and remembers it; false means new as far as
-  // this process knows (another replica, or this process before a restart, may still have
-  // written it).
-  bool Knows(const MessageRow& row);
-
   // The writers' turn at the messages part of their transactions, held from deciding which
-  // rows are new (Knows) until after the commit and Remember: a writer inserts new rows with a
+  // rows are new (Judge) until after the commit and Remember: a writer inserts new rows with a
   // plain COPY, and two writers inserting (one by COPY, the other by upsert) the same new row
   // in overlapping transactions would deadlock.
   std::unique_lock<std::mutex> Turn() { return std::unique_lock<std::mutex>(turn_); }

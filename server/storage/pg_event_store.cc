@@ -320,10 +320,15 @@ absl::Status PgEventStore::CommitBatch(absl::Span<const v1::Event* const> events
     std::vector<const MessageRow*> known, fresh;
     known.reserve(all_rows.size());
     for (const MessageRow& r : all_rows) {
-      if (cache_ == nullptr) {
-        known.push_back(&r);
-      } else if (cache_->MayImprove(r)) {
-        (cache_->Knows(r) ? known : fresh).push_back(&r);
+      switch (cache_ == nullptr ? MessageCache::Verdict::kImproves : cache_->Judge(r)) {
+        case MessageCache::Verdict::kNew:
+          fresh.push_back(&r);
+          break;
+        case MessageCache::Verdict::kImproves:
+          known.push_back(&r);
+          break;
+        case MessageCache::Verdict::kNothingNew:
+          break;
       }
     }
     UTRACKER_RETURN_IF_ERROR(UpsertMessageRows(known));
