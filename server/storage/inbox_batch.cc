@@ -1,5 +1,7 @@
 #include "storage/inbox_batch.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include <cstdint>
 #include <cstring>
 
@@ -74,9 +76,9 @@ absl::StatusOr<std::string> EncodeInboxBatch(absl::Span<const v1::Event* const> 
     }
     out.append(reinterpret_cast<const char*>(id->data()), id->size());
     out.push_back(static_cast<char>(e->kind()));
-    // Truncated to microseconds as the events table stores it (nanos are never negative).
-    const auto micros = static_cast<uint64_t>(e->occurred_at().seconds() * 1000000 +
-                                              e->occurred_at().nanos() / 1000);
+    // Truncated to microseconds as the events table stores it.
+    const auto micros = static_cast<uint64_t>(
+        google::protobuf::util::TimeUtil::TimestampToMicroseconds(e->occurred_at()));
     for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(micros >> (8 * i)));
     PutText(e->service(), &out);
     PutText(e->destination(), &out);

@@ -1,17 +1,9 @@
 #include "storage/pg_alert_rows.h"
 
-#include <google/protobuf/util/time_util.h>
-
+#include "storage/pg_arrays.h"
 #include "wire/alert_rule.h"
 
 namespace utracker::server::storage {
-namespace {
-
-void SetMicros(int64_t micros, google::protobuf::Timestamp* ts) {
-  *ts = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(micros);
-}
-
-}  // namespace
 
 // Times travel as Unix microseconds (exact integer arithmetic in SQL).
 const char* const kAlertColumns =

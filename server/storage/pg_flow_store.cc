@@ -2,7 +2,6 @@
 
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
-#include <google/protobuf/util/time_util.h>
 
 #include <libpq-fe.h>
 
@@ -22,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "storage/copy_encoder.h"
+#include "storage/pg_arrays.h"
 #include "storage/pg_errors.h"
 #include "storage/pg_pool.h"
 #include "storage/pg_service_graph.h"
@@ -49,18 +49,6 @@ constexpr const char* kEventSelect =
     "event_id, message_id, service, instance, kind, name,"
     " (extract(epoch FROM occurred_at) * 1000000)::int8, destination, attributes, error";
 constexpr const char* kEventOrder = " ORDER BY events.occurred_at, events.event_id";
-
-// Set in place: TimeUtil's conversion builds a Timestamp to copy and destroy, which showed in
-// the profile of a big flow (4 000 timestamps).
-void SetMicros(int64_t micros, google::protobuf::Timestamp* ts) {
-  int64_t seconds = micros / 1000000, rest = micros % 1000000;
-  if (rest < 0) {  // before 1970: nanos stay non-negative
-    seconds -= 1;
-    rest += 1000000;
-  }
-  ts->set_seconds(seconds);
-  ts->set_nanos(static_cast<int32_t>(rest * 1000));
-}
 
 // A field's text, without a copy; valid while its result lives.
 absl::string_view View(const pqxx::field& f) { return absl::string_view(f.c_str(), f.size()); }

@@ -1,8 +1,10 @@
 #include "storage/copy_encoder.h"
 
+#include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 
 #include "storage/message_rows.h"
+#include "storage/pg_arrays.h"
 #include "support/event_factory.h"
 
 namespace utracker::server::storage {
@@ -111,6 +113,20 @@ TEST(CopyEncoder, TimestampsBeforeThePostgresEpochAreNegative) {
   google::protobuf::Timestamp ts;
   ts.set_seconds(0);
   EXPECT_EQ(PgTimestampMicros(ts), -946684800LL * 1000000);
+}
+
+// Reading times back: Unix microseconds into a Timestamp, also before 1970 (nanos stay in
+// [0, 1e9), as protobuf requires), and the same as TimeUtil's conversion.
+TEST(SetMicros, MatchesTimeUtilOnBothSidesOf1970) {
+  for (int64_t micros : {int64_t{0}, int64_t{1}, int64_t{-1}, int64_t{-1500001}, int64_t{999999},
+                         int64_t{1764288000123456}, int64_t{-62135596800000000}}) {
+    google::protobuf::Timestamp ts;
+    SetMicros(micros, &ts);
+    EXPECT_GE(ts.nanos(), 0) << micros;
+    EXPECT_LT(ts.nanos(), 1000000000) << micros;
+    EXPECT_EQ(google::protobuf::util::TimeUtil::TimestampToMicroseconds(ts), micros);
+    EXPECT_EQ(ts, google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(micros)) << micros;
+  }
 }
 
 }  // namespace
