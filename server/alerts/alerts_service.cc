@@ -16,6 +16,7 @@
 namespace utracker::server::alerts {
 namespace {
 
+using query::FinishNow;
 using query::RunQuery;
 
 absl::StatusOr<storage::AlertFilter> FilterArgument(const v1::ListAlertsRequest& r) {
@@ -213,9 +214,7 @@ grpc::ServerUnaryReactor* AlertsService::ListAlerts(grpc::CallbackServerContext*
                                                     v1::ListAlertsResponse* response) {
   absl::StatusOr<storage::AlertFilter> filter = FilterArgument(*request);
   if (!filter.ok()) {
-    auto* reactor = context->DefaultReactor();
-    reactor->Finish(ToGrpcStatus(filter.status()));
-    return reactor;
+    return FinishNow(context, filter.status());
   }
   return RunQuery(context, executor_,
                   [this, filter = *std::move(filter), response]() -> absl::Status {

@@ -136,9 +136,7 @@ grpc::ServerUnaryReactor* FlowsService::GetMessage(grpc::CallbackServerContext* 
                                                    v1::GetMessageResponse* response) {
   absl::StatusOr<std::string> id = MessageIdArgument(request->message_id());
   if (!id.ok()) {
-    auto* reactor = context->DefaultReactor();
-    reactor->Finish(ToGrpcStatus(id.status()));
-    return reactor;
+    return FinishNow(context, id.status());
   }
   return RunQuery(context, executor_,
                   [this, id = *std::move(id), include = request->include_content(),
@@ -156,9 +154,7 @@ grpc::ServerUnaryReactor* FlowsService::GetFlow(grpc::CallbackServerContext* con
                                                 v1::GetFlowResponse* response) {
   absl::StatusOr<std::string> id = MessageIdArgument(request->message_id());
   if (!id.ok()) {
-    auto* reactor = context->DefaultReactor();
-    reactor->Finish(ToGrpcStatus(id.status()));
-    return reactor;
+    return FinishNow(context, id.status());
   }
   return RunQuery(context, executor_,
                   [this, id = *std::move(id), include = request->include_content(),
@@ -183,9 +179,7 @@ grpc::ServerUnaryReactor* FlowsService::ListMessages(grpc::CallbackServerContext
                                                      v1::ListMessagesResponse* response) {
   absl::StatusOr<storage::MessageQuery> query = MessageQueryArgument(*request);
   if (!query.ok()) {
-    auto* reactor = context->DefaultReactor();
-    reactor->Finish(ToGrpcStatus(query.status()));
-    return reactor;
+    return FinishNow(context, query.status());
   }
   return RunQuery(
       context, executor_,
@@ -239,9 +233,7 @@ grpc::ServerUnaryReactor* FlowsService::GetServiceGraph(grpc::CallbackServerCont
     bad = absl::InvalidArgumentError("the window is longer than 31 days");
   }
   if (!bad.ok()) {
-    auto* reactor = context->DefaultReactor();
-    reactor->Finish(ToGrpcStatus(bad));
-    return reactor;
+    return FinishNow(context, bad);
   }
   const int64_t stuck_after = absl::ToInt64Microseconds(deadlines_.after);
   return RunQuery(context, executor_,

@@ -13,6 +13,14 @@
 
 namespace utracker::server::query {
 
+// Finishes a call at once with `status` (an argument refused before any query ran).
+inline grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
+                                           const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
 // Runs `query` (returning absl::Status, filling the response it captured) on the executor and
 // finishes the unary reactor with its status; RESOURCE_EXHAUSTED when too many queries wait.
 // gRPC's callback threads never block on the database.
