@@ -1,28 +1,31 @@
 #include "query/message_state.h"
 
-#include <google/protobuf/util/time_util.h>
-
 #include <algorithm>
 #include <optional>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
+#include "storage/pg_arrays.h"
 
 namespace utracker::server::query {
 namespace {
 
-using google::protobuf::util::TimeUtil;
-
 absl::Time ToTime(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(ts));
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
 }
 
+// Set in place (TimeUtil's conversions build a message to copy and destroy, six times per
+// message of a big flow), to the microsecond: what is stored.
 void SetTimestamp(absl::Time t, google::protobuf::Timestamp* ts) {
-  *ts = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
+  storage::SetMicros(absl::ToUnixMicros(t), ts);
 }
 
 void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
-  *out = TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(d));
+  absl::Duration rest;
+  // Seconds and nanos share their sign, as Duration requires; IDivDuration truncates.
+  out->set_seconds(absl::IDivDuration(d, absl::Seconds(1), &rest));
+  out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(rest)));
 }
 
 void KeepEarliest(std::optional<absl::Time>& slot, absl::Time t) {
@@ -68,13 +71,13 @@ v1::MessageState DeriveState(absl::Span<const EventFact> events, const std::stri
 }
 
 void DeriveMessageFacts(v1::TrackedMessage& m, const StuckDeadlines* deadlines, absl::Time now) {
-  std::vector<EventFact> facts;
-  facts.reserve(m.events_size());
+  // Inline for the usual handful of events: no heap vectors per message of a big flow.
+  absl::InlinedVector<EventFact, 8> facts;
   std::optional<absl::Time> sent, received, handled, processed, last, replayed;
   const std::string* sent_to = nullptr;  // destination of the earliest SENT
   // Views into the events' own strings, sorted and deduplicated at the end: cheaper than a
   // std::set of copies for the thousands of messages of a big flow.
-  std::vector<absl::string_view> handlers, destinations;
+  absl::InlinedVector<absl::string_view, 4> handlers, destinations;
   for (const v1::Event& e : m.events()) {
     const absl::Time at = ToTime(e.occurred_at());
     facts.push_back({e.kind(), at, e.service()});
@@ -105,7 +108,7 @@ void DeriveMessageFacts(v1::TrackedMessage& m, const StuckDeadlines* deadlines, 
   if (processed) SetTimestamp(*processed, m.mutable_processed_at());
   if (sent && received) SetDuration(*received - *sent, m.mutable_send_to_receive());
   if (received && processed) SetDuration(*processed - *received, m.mutable_receive_to_process());
-  auto distinct = [](std::vector<absl::string_view>& v) {
+  auto distinct = [](absl::InlinedVector<absl::string_view, 4>& v) {
     std::sort(v.begin(), v.end());
     v.erase(std::unique(v.begin(), v.end()), v.end());
   };

@@ -4,17 +4,18 @@
 #include <map>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "utracker/v1/flows.pb.h"
 
 namespace utracker::server::query {
 
-// What state derivation needs of one event.
+// What state derivation needs of one event; `service` views the event's own string.
 struct EventFact {
   v1::EventKind kind;
   absl::Time at;
-  std::string service;
+  absl::string_view service;
 };
 
 // A message's state from the *set* of its events — arrival order never matters:

@@ -44,6 +44,7 @@ ABSL_FLAG(std::string, db, "", "naive: PostgreSQL URL");
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "stream/query: utracker-server address");
 ABSL_FLAG(std::string, out_messages, "", "copyall: output file for the messages table");
 ABSL_FLAG(int64_t, tree, 1000, "copyall: messages in the one big flow");
+ABSL_FLAG(int, runs, 9, "query: runs of each query (the median is printed)");
 ABSL_FLAG(absl::Duration, span, absl::ZeroDuration(),
           "spread the events evenly over this much event time from 2025-11-28 00:00 UTC"
           " (default: 20 µs apart)");
@@ -210,7 +211,7 @@ int CopyAll(int64_t n) {
 }
 
 // Times the Flows queries the targets name: GetServiceGraph over 24 h, GetFlow of the big
-// flow, a ListMessages page. Nine runs each; prints the medians. The graph window is the 24 h
+// flow, a ListMessages page. Nine runs each (--runs); prints the medians. The graph window is the 24 h
 // from 2025-11-28 00:00 UTC (query_bench.sh spreads the events over it).
 int Query() {
   auto stub = utracker::v1::Flows::NewStub(
@@ -221,7 +222,7 @@ int Query() {
   };
   auto time = [&](auto call) {
     std::vector<double> ms;
-    for (int i = 0; i < 9; ++i) {
+    for (int i = 0; i < absl::GetFlag(FLAGS_runs); ++i) {
       const absl::Time start = absl::Now();
       if (!call()) return -1.0;
       ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));

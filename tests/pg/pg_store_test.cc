@@ -244,9 +244,10 @@ TEST_F(PgStoreTest, FlowStoreReturnsMessagesAndFlowsOfThreeGenerations) {
             absl::StatusCode::kNotFound);
 }
 
-// GetFlow fetches a flow's events in chunks through a cursor (250, 750, 2 000, then the
-// rest): a flow bigger than all the chunks comes back whole, each event in its message and in
-// order, and the connection serves the next reads (also after a flow that was not found).
+// GetFlow fetches a flow's events in chunks through a cursor (250, then 500 at a time while
+// chunks come back full): a flow of many chunks comes back whole, each event in its message
+// and in order, and the connection serves the next reads (also after a flow that was not
+// found, and after a statement that failed).
 TEST_F(PgStoreTest, FlowStoreReadsAFlowBiggerThanItsFetchChunks) {
   const std::string root = wire::NewUuidV7();
   std::vector<std::string> ids = {root};
@@ -296,6 +297,31 @@ TEST_F(PgStoreTest, FlowStoreReadsAFlowBiggerThanItsFetchChunks) {
       total += m.events_size();
     }
     EXPECT_EQ(total, 3600);
+  }
+}
+
+// A flow whose events end exactly at a chunk's end (250, 750, 1 250) is read whole: the fetch
+// after the last full chunk finds nothing, and nothing is read twice.
+TEST_F(PgStoreTest, FlowStoreReadsFlowsEndingAtAChunkBoundary) {
+  PgFlowStore flows(db_.url());
+  for (const int size : {250, 750, 1250, 251}) {
+    const std::string root = wire::NewUuidV7();
+    const std::string child = wire::NewUuidV7();
+    std::vector<v1::Event> events;
+    for (int k = 0; k < size; ++k) {
+      const absl::Time at = t0_ + absl::Milliseconds(k);
+      events.push_back(k % 2 == 0
+                           ? MakeEvent(root, "author", v1::EVENT_KIND_NOTE, at)
+                           : MakeEvent(child, "handler", v1::EVENT_KIND_NOTE, at, root, root, 1));
+    }
+    ASSERT_TRUE(store_->Store(Ptrs(events)).ok());
+    v1::GetFlowResponse flow;
+    const absl::Status read = flows.GetFlow(child, false, 10, &flow);
+    ASSERT_TRUE(read.ok()) << read;
+    ASSERT_EQ(flow.messages_size(), 2) << size;
+    EXPECT_EQ(flow.messages(0).id(), root);
+    EXPECT_EQ(flow.messages(0).events_size(), (size + 1) / 2) << size;
+    EXPECT_EQ(flow.messages(1).events_size(), size / 2) << size;
   }
 }
 

@@ -1,5 +1,6 @@
 #include "query/message_state.h"
 
+#include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -106,6 +107,34 @@ TEST(MessageState, DeriveMessageFactsFillsHopTimingsAndHandlers) {
   EXPECT_EQ(m.receive_to_process().nanos(), 0);
   ASSERT_EQ(m.handlers_size(), 1);
   EXPECT_EQ(m.handlers(0), "bob");
+}
+
+// Times and hops are set in place; they must equal TimeUtil's conversions, also before 1970
+// (nanos stay non-negative) and for a hop that goes backwards (a handler's clock behind the
+// sender's: seconds and nanos both negative).
+TEST(MessageState, DeriveMessageFactsTimesMatchTimeUtilAroundTheEpoch) {
+  using google::protobuf::util::TimeUtil;
+  for (const absl::Time sent : {absl::UnixEpoch() - absl::Microseconds(1500001),
+                                absl::UnixEpoch() - absl::Microseconds(1),
+                                absl::UnixEpoch() + absl::Microseconds(999999), t0}) {
+    const absl::Time received = sent - absl::Microseconds(2300007);  // before it was sent
+    const absl::Time processed = received + absl::Microseconds(700001);
+    v1::TrackedMessage m;
+    m.set_id("0190a1a0-0000-7000-8000-0000000000aa");
+    m.set_origin_service("alice");
+    *m.add_events() = testing::MakeEvent(m.id(), "alice", v1::EVENT_KIND_SENT, sent);
+    *m.add_events() = testing::MakeEvent(m.id(), "bob", v1::EVENT_KIND_RECEIVED, received);
+    *m.add_events() = testing::MakeEvent(m.id(), "bob", v1::EVENT_KIND_PROCESSED, processed);
+    DeriveMessageFacts(m);
+    const std::string at = absl::FormatTime(sent);
+    EXPECT_EQ(m.sent_at(), TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(sent))) << at;
+    EXPECT_EQ(m.received_at(), TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(received)))
+        << at;
+    EXPECT_EQ(m.last_event_at(), TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(sent)))
+        << at;
+    EXPECT_EQ(m.send_to_receive(), TimeUtil::MicrosecondsToDuration(-2300007)) << at;
+    EXPECT_EQ(m.receive_to_process(), TimeUtil::MicrosecondsToDuration(700001)) << at;
+  }
 }
 
 // STUCK over every arrival order: a message's events in every order, the same state.
