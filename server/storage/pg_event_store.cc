@@ -42,7 +42,12 @@ constexpr const char* kMergeStagedEvents =
 // only when this batch improves something: a better author candidate — (NOT origin_declared,
 // NOT origin_sent, origin_at), smallest wins, whatever order batches come in — an earlier
 // first sight, or content where there was none. Most events of a known message change
-// nothing, and then no row is rewritten.
+// nothing, and then no row is rewritten. The author columns take the staged values only when
+// they are the better candidate (on a tie the stored row stays), each column by its own CASE:
+// choosing by a VALUES subquery sorted per row made this statement cost ~24 µs per row.
+#define UT_BETTER_ORIGIN                                                            \
+  "(NOT EXCLUDED.origin_declared, NOT EXCLUDED.origin_sent, EXCLUDED.origin_at)" \
+  " < (NOT m.origin_declared, NOT m.origin_sent, m.origin_at)"
 constexpr const char* kUpsertMessages =
     "INSERT INTO messages AS m (id, parent_id, root_id, depth, origin_service, origin_declared,"
     " origin_sent, origin_at, first_seen_at, content_type, content)"
@@ -50,19 +55,20 @@ constexpr const char* kUpsertMessages =
     "  origin_at, first_seen_at, content_type, content FROM utracker_message_staging"
     " ORDER BY id"  // every writer locks rows in the same order: no deadlocks between them
     " ON CONFLICT (id) DO UPDATE SET"
-    "  (origin_service, origin_declared, origin_sent, origin_at) ="
-    "   (SELECT * FROM (VALUES (m.origin_service, m.origin_declared, m.origin_sent, m.origin_at),"
-    "    (EXCLUDED.origin_service, EXCLUDED.origin_declared, EXCLUDED.origin_sent,"
-    "     EXCLUDED.origin_at)) AS c(service, declared, sent, at)"
-    "    ORDER BY NOT c.declared, NOT c.sent, c.at LIMIT 1),"
+    "  origin_service = CASE WHEN " UT_BETTER_ORIGIN " THEN EXCLUDED.origin_service"
+    "   ELSE m.origin_service END,"
+    "  origin_declared = CASE WHEN " UT_BETTER_ORIGIN " THEN EXCLUDED.origin_declared"
+    "   ELSE m.origin_declared END,"
+    "  origin_sent = CASE WHEN " UT_BETTER_ORIGIN " THEN EXCLUDED.origin_sent"
+    "   ELSE m.origin_sent END,"
+    "  origin_at = CASE WHEN " UT_BETTER_ORIGIN " THEN EXCLUDED.origin_at ELSE m.origin_at END,"
     "  first_seen_at = LEAST(m.first_seen_at, EXCLUDED.first_seen_at),"
     "  content_type = CASE WHEN m.content IS NULL THEN EXCLUDED.content_type"
     "   ELSE m.content_type END,"
     "  content = COALESCE(m.content, EXCLUDED.content)"
-    " WHERE (NOT EXCLUDED.origin_declared, NOT EXCLUDED.origin_sent, EXCLUDED.origin_at)"
-    "   < (NOT m.origin_declared, NOT m.origin_sent, m.origin_at)"
-    "  OR EXCLUDED.first_seen_at < m.first_seen_at"
+    " WHERE " UT_BETTER_ORIGIN " OR EXCLUDED.first_seen_at < m.first_seen_at"
     "  OR (m.content IS NULL AND EXCLUDED.content IS NOT NULL)";
+#undef UT_BETTER_ORIGIN
 
 struct ResultCloser {
   void operator()(PGresult* r) const { PQclear(r); }
