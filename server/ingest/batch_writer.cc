@@ -92,7 +92,7 @@ void BatchWriter::Run(storage::EventStore* sink) {
 void BatchWriter::StoreAndReport(storage::EventStore* sink, std::vector<PendingBatch>& batches) {
   std::vector<const v1::Event*> events;
   for (const PendingBatch& b : batches) {
-    for (const v1::Event& e : b.events) events.push_back(&e);
+    events.insert(events.end(), b.events.begin(), b.events.end());
   }
   const absl::Time start = absl::Now();
   absl::StatusOr<storage::StoreResult> result = sink->Store(events);

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include <google/protobuf/arena.h>
+
 #include "absl/status/status.h"
 #include "common/metrics.h"
 #include "storage/event_store.h"
@@ -19,7 +21,11 @@ namespace utracker::server::ingest {
 
 // Validated events of one LogEvents request, on their way to storage.
 struct PendingBatch {
-  std::vector<v1::Event> events;
+  // The events live on `arena` (the request was parsed onto it) and go with it, all freed at
+  // once after `done`: parsed onto the heap, each of their strings was a malloc in the reading
+  // thread and a free in the writer's, about a fifth of the server's ingest CPU.
+  std::unique_ptr<google::protobuf::Arena> arena;
+  std::vector<v1::Event*> events;
   // events[i] is request.events(request_index[i]).
   std::vector<uint32_t> request_index;
   // Called exactly once, from the writer thread, after the events are committed (OK, with

@@ -163,7 +163,7 @@ class LogEventsReactor
     if (a.finish) return Finish(*a.finish);
     if (a.write != nullptr) StartWrite(a.write);
     if (a.park) service_->Park(this);
-    if (a.read) StartRead(&request_);
+    if (a.read) StartRead(NewRequest());
     if (a.read || a.park) {
       lock.lock();
       --starting_;
@@ -180,10 +180,10 @@ class LogEventsReactor
 
   void HandleRequest() {
     v1::LogEventsResponse response;
-    response.set_seq(request_.seq());
+    response.set_seq(request_->seq());
     PendingBatch batch;
-    const int n = request_.events_size();
-    const size_t request_bytes = request_.ByteSizeLong();
+    const int n = request_->events_size();
+    const size_t request_bytes = request_->ByteSizeLong();
     IngestMetrics* metrics = service_->options_.metrics;
     if (n > TrackerService::kMaxEventsPerRequest) {
       // Rejecting each event (rather than failing the stream) tells the client exactly what
@@ -202,10 +202,10 @@ class LogEventsReactor
       batch.events.reserve(n);
       batch.request_index.reserve(n);
       for (int i = 0; i < n; ++i) {
-        v1::Event* e = request_.mutable_events(i);
+        v1::Event* e = request_->mutable_events(i);
         absl::Status st = wire::ValidateAndNormalizeEvent(*e, now);
         if (st.ok()) {
-          batch.events.push_back(std::move(*e));
+          batch.events.push_back(e);
           batch.request_index.push_back(static_cast<uint32_t>(i));
         } else {
           v1::Rejection* r = response.add_rejected();
@@ -215,14 +215,16 @@ class LogEventsReactor
         }
       }
     }
-    request_.Clear();
-
     if (batch.events.empty()) {
+      arena_.reset();  // nothing of the request is kept
+      request_ = nullptr;
       std::unique_lock<std::mutex> lock(mu_);
       handling_ = false;
       writes_.push_back(std::move(response));
       return Run(Step(), lock);
     }
+    batch.arena = std::move(arena_);  // the events go with their arena
+    request_ = nullptr;
     const size_t submitted = batch.events.size();
     batch.done = [this, submitted, request_bytes, response = std::move(response)](
                      absl::Status status, std::vector<v1::Rejection> storage_rejections) mutable {
@@ -274,8 +276,23 @@ class LogEventsReactor
     Run(Step(), lock);
   }
 
+  // A request to read into, on an arena of its own (see PendingBatch). Only while no read is
+  // pending.
+  v1::LogEventsRequest* NewRequest() {
+    if (arena_ == nullptr) {
+      google::protobuf::ArenaOptions options;
+      options.start_block_size = 16 * 1024;
+      options.max_block_size = 256 * 1024;
+      arena_ = std::make_unique<google::protobuf::Arena>(options);
+      request_ = google::protobuf::Arena::CreateMessage<v1::LogEventsRequest>(arena_.get());
+    }
+    return request_;
+  }
+
   TrackerService* const service_;
-  v1::LogEventsRequest request_;  // owned by the pending read
+  // The request the pending read fills, and its arena; both owned by the pending read.
+  std::unique_ptr<google::protobuf::Arena> arena_;
+  v1::LogEventsRequest* request_ = nullptr;
 
   std::mutex mu_;
   std::deque<v1::LogEventsResponse> writes_;  // front() is being written when writing_

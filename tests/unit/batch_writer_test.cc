@@ -21,9 +21,11 @@ struct Outcome {
 
 PendingBatch MakeBatch(int n, std::promise<Outcome>* done, const std::string& poison_at = "") {
   PendingBatch b;
+  b.arena = std::make_unique<google::protobuf::Arena>();
   for (int i = 0; i < n; ++i) {
-    v1::Event e = testing::MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_SENT, absl::Now());
-    if (std::to_string(i) == poison_at) e.set_name("poison");
+    auto* e = google::protobuf::Arena::CreateMessage<v1::Event>(b.arena.get());
+    *e = testing::MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_SENT, absl::Now());
+    if (std::to_string(i) == poison_at) e->set_name("poison");
     b.events.push_back(e);
     b.request_index.push_back(static_cast<uint32_t>(i * 2));  // request had others in between
   }
