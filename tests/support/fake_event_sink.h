@@ -52,6 +52,7 @@ class FakeEventSink : public client::internal::EventSink {
     cv_.wait(lock, [&] { return !knobs_.stall || cancelled_; });
     if (!open_ || cancelled_) return false;
     ++requests_;
+    request_bytes_.push_back(request.ByteSizeLong());
     const bool breaks = knobs_.break_every > 0 && requests_ % knobs_.break_every == 0;
     if (breaks && !knobs_.commit_before_break) return Break(lock);
     v1::LogEventsResponse response;
@@ -66,6 +67,7 @@ class FakeEventSink : public client::internal::EventSink {
       }
       if (stored_.insert(e.event_id()).second) {
         last_event_ = e;
+        order_.push_back(e.event_id());
       } else {
         ++duplicates_;
       }
@@ -118,6 +120,16 @@ class FakeEventSink : public client::internal::EventSink {
     std::lock_guard<std::mutex> lock(mu_);
     return last_event_;
   }
+  // The serialised size of every request sent, in order.
+  std::vector<size_t> request_bytes() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return request_bytes_;
+  }
+  // Event ids in the order they were first stored.
+  std::vector<std::string> order() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return order_;
+  }
 
  private:
   bool Break(std::unique_lock<std::mutex>& lock) {
@@ -138,6 +150,8 @@ class FakeEventSink : public client::internal::EventSink {
   int opens_ = 0;
   int sends_ = 0;
   int requests_ = 0;
+  std::vector<size_t> request_bytes_;
+  std::vector<std::string> order_;
   std::set<std::string> stored_;
   size_t duplicates_ = 0;
   v1::Event last_event_;

@@ -86,6 +86,30 @@ TEST_F(StreamerTest, DeliversEverythingAndFlushSaysSo) {
   EXPECT_EQ(s.dropped, 0u);
 }
 
+// Requests are cut by bytes as well as by events: none is over max_batch_bytes (an event
+// that does not fit starts the next request), every event goes exactly once, in order.
+TEST_F(StreamerTest, RequestsAreCutByBytesAndKeepEveryEventInOrder) {
+  Config c = TestConfig();
+  c.max_buffered_events = 10000;
+  c.max_batch_bytes = 4000;
+  c.batch_delay = absl::Milliseconds(50);  // let the buffer fill so batches are big
+  Start(c);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 600; ++i) {
+    PendingEvent e = NewEvent(std::string(100 + (i * 37) % 400, 'x'));
+    ids.push_back(e.envelope->id());
+    ASSERT_TRUE(streamer_->Enqueue(std::move(e)));
+  }
+  ASSERT_TRUE(streamer_->Flush(absl::Seconds(10)).ok());
+  EXPECT_EQ(sink_->order(), ids);
+  EXPECT_EQ(sink_->duplicates(), 0u);
+  const std::vector<size_t> bytes = sink_->request_bytes();
+  ASSERT_GT(bytes.size(), 600u * 300 / 4000);  // cut by bytes, not only by 100 events
+  for (size_t b : bytes) {
+    EXPECT_LE(b, 4000u + 64) << "a request's events must fit max_batch_bytes (+ its seq)";
+  }
+}
+
 TEST_F(StreamerTest, NothingAckedIsLostWhenStreamsBreakBeforeAndAfterCommitting) {
   FakeEventSink::Knobs k;
   k.break_every = 3;
