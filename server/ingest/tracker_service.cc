@@ -223,19 +223,23 @@ class LogEventsReactor
       writes_.push_back(std::move(response));
       return Run(Step(), lock);
     }
+    // The budget counts what the request holds in memory: its arena, or its wire size if
+    // that is larger.
+    const size_t held =
+        std::max(request_bytes, static_cast<size_t>(arena_->SpaceAllocated()));
     batch.arena = std::move(arena_);  // the events go with their arena
     request_ = nullptr;
     const size_t submitted = batch.events.size();
-    batch.done = [this, submitted, request_bytes, response = std::move(response)](
+    batch.done = [this, submitted, held, response = std::move(response)](
                      absl::Status status, std::vector<v1::Rejection> storage_rejections) mutable {
-      service_->ReleaseInflight(request_bytes);
+      service_->ReleaseInflight(held);
       OnBatchStored(std::move(response), submitted, status, std::move(storage_rejections));
     };
     std::unique_lock<std::mutex> lock(mu_);
     handling_ = false;
     ++in_writer_;
     lock.unlock();
-    service_->AddInflight(request_bytes);
+    service_->AddInflight(held);
     service_->writer_->Submit(std::move(batch));
     lock.lock();
     Run(Step(), lock);
@@ -281,7 +285,8 @@ class LogEventsReactor
   v1::LogEventsRequest* NewRequest() {
     if (arena_ == nullptr) {
       google::protobuf::ArenaOptions options;
-      options.start_block_size = 16 * 1024;
+      // Small to start: every stream keeps a read pending, idle or not.
+      options.start_block_size = 1024;
       options.max_block_size = 256 * 1024;
       arena_ = std::make_unique<google::protobuf::Arena>(options);
       request_ = google::protobuf::Arena::CreateMessage<v1::LogEventsRequest>(arena_.get());

@@ -24,7 +24,8 @@ class LogEventsReactor;
 // Memory is bounded whatever the clients do: a stream stops reading (HTTP/2 flow control
 // then holds its client back) while it has kMaxBatchesInFlight requests in the writer, while
 // kMaxQueuedAcks answers wait for a client that does not read them, or while the requests of
-// all streams read and not yet acked exceed `max_inflight_bytes`. So the server holds at most
+// all streams read and not yet acked exceed `max_inflight_bytes` (each counted as the memory of
+// the arena it was parsed onto, or its wire size if larger). So the server holds at most
 // max_inflight_bytes + one request per stream (the one that crossed the line).
 //
 // Thread-safe. Must outlive the grpc::Server it is registered with.

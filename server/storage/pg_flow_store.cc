@@ -363,8 +363,9 @@ constexpr const char* kFlowEventsCursorSql =
     " WHERE root_id = (SELECT root_id FROM messages WHERE id = $1::uuid)";
 constexpr int kFirstEventChunk = 250;
 constexpr int kEventChunk = 500;
-constexpr const char* kFetchFirstEvents = "FETCH 250 FROM flow_events";
-constexpr const char* kFetchEvents = "FETCH 500 FROM flow_events";
+
+// The FETCH of `rows` events: made from the same number the end of the events is judged by.
+std::string FetchEventsSql(int rows) { return absl::StrCat("FETCH ", rows, " FROM flow_events"); }
 
 }  // namespace
 
@@ -473,6 +474,7 @@ absl::Status PgFlowStore::GetFlow(const std::string& message_id, bool include_co
     return PQsendQueryPrepared(pg, name, static_cast<int>(params.size()), params.begin(),
                                nullptr, nullptr, /*resultFormat=*/1) == 1;
   };
+  const std::string fetch_next = FetchEventsSql(kEventChunk);
   // Sent statements stay in libpq's buffer, and PostgreSQL keeps its results in its own,
   // until a flush; without one neither side would see the other's work before the end.
   auto flush = [pg] { return PQsendFlushRequest(pg) == 1 && PQflush(pg) == 0; };
@@ -480,12 +482,20 @@ absl::Status PgFlowStore::GetFlow(const std::string& message_id, bool include_co
       !send("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", {}) ||
       !send_prepared(kFlowMessagesStatement,
                      {message_id.c_str(), include_content ? "true" : "false", limit.c_str()}) ||
-      !send(kFlowEventsCursorSql, {message_id.c_str()}) || !send(kFetchFirstEvents, {}) ||
-      !send(kFetchEvents, {}) || !flush()) {
+      !send(kFlowEventsCursorSql, {message_id.c_str()}) ||
+      !send(FetchEventsSql(kFirstEventChunk).c_str(), {}) || !send(fetch_next.c_str(), {}) ||
+      !flush()) {
     return lost();
   }
   // Sizes of the fetches in flight, oldest first.
   std::deque<int> fetches = {kFirstEventChunk, kEventChunk};
+  // COMMIT and the sync that end the pipeline, sent once.
+  bool ended = false;
+  auto end = [&] {
+    if (ended) return true;
+    ended = true;
+    return send("COMMIT", {}) && PQpipelineSync(pg) == 1;
+  };
   // Each statement's result, then the null that ends it; the first failure is kept. Once
   // something failed, PostgreSQL skips the rest of the pipeline and what follows is only
   // drained.
@@ -539,6 +549,7 @@ absl::Status PgFlowStore::GetFlow(const std::string& message_id, bool include_co
     next(PGRES_COMMAND_OK);  // DECLARE
     // A full chunk may have more behind it: another fetch goes out before this one is
     // decoded, so PostgreSQL always has the next one queued. A short (or failed) one ends it.
+    // Once it ended, COMMIT and the sync go out at once, before the last rows are decoded.
     bool more = true;
     while (!fetches.empty() && status.ok()) {
       const int asked = fetches.front();
@@ -547,8 +558,10 @@ absl::Status PgFlowStore::GetFlow(const std::string& message_id, bool include_co
       const int event_rows = events == nullptr ? 0 : PQntuples(events.get());
       more = more && events != nullptr && event_rows == asked;
       if (more) {
-        if (!send(kFetchEvents, {}) || !flush()) return lost();
+        if (!send(fetch_next.c_str(), {}) || !flush()) return lost();
         fetches.push_back(kEventChunk);
+      } else if (!end()) {
+        return lost();
       }
       for (int r = 0; r < event_rows; ++r) {
         const BinaryRow row(events.get(), r);
@@ -564,9 +577,9 @@ absl::Status PgFlowStore::GetFlow(const std::string& message_id, bool include_co
     // The rows were unreadable; the connection is out of step with its pipeline.
     return absl::InternalError(absl::StrCat(kContext, ": ", e.what()));
   }
-  // The end of the pipeline goes out only now; what a failure left in flight is drained after
-  // it (PostgreSQL skips everything up to the sync once a statement failed).
-  if (!send("COMMIT", {}) || PQpipelineSync(pg) != 1) return lost();
+  // After a failure the end goes out now, and what the failure left in flight is drained
+  // (PostgreSQL skips everything up to the sync once a statement failed).
+  if (!end()) return lost();
   for (size_t i = 0; i < fetches.size(); ++i) next(PGRES_TUPLES_OK);
   next(PGRES_COMMAND_OK);  // COMMIT
   RawResult sync = next(PGRES_PIPELINE_SYNC);
