@@ -300,6 +300,53 @@ TEST_F(PgStoreTest, FlowStoreReadsAFlowBiggerThanItsFetchChunks) {
   }
 }
 
+// A FETCH that fails after the first chunk came back (here: `events` replaced by a view that
+// divides by zero from its 401st row on, so the second FETCH fails with a third in flight)
+// fails the read with PostgreSQL's reason and leaves
+// the store's connections in step: the next read, with the table back, is whole.
+TEST_F(PgStoreTest, FlowStoreRecoversFromAFetchThatFailsMidway) {
+  const std::string root = wire::NewUuidV7();
+  const std::string child = wire::NewUuidV7();
+  std::vector<v1::Event> events;
+  for (int k = 0; k < 900; ++k) {
+    const absl::Time at = t0_ + absl::Milliseconds(k);
+    events.push_back(k % 2 == 0
+                         ? MakeEvent(root, "author", v1::EVENT_KIND_NOTE, at)
+                         : MakeEvent(child, "handler", v1::EVENT_KIND_NOTE, at, root, root, 1));
+  }
+  ASSERT_TRUE(store_->Store(Ptrs(events)).ok());
+  PgFlowStore flows(db_.url());
+  auto events_in = [](const v1::GetFlowResponse& flow) {
+    int total = 0;
+    for (const auto& m : flow.messages()) total += m.events_size();
+    return total;
+  };
+  v1::GetFlowResponse before;
+  absl::Status read = flows.GetFlow(child, false, 10, &before);
+  ASSERT_TRUE(read.ok()) << read;
+  EXPECT_EQ(events_in(before), 900);
+  db_.Query("ALTER TABLE events RENAME TO events_real");
+  db_.Query(
+      "CREATE VIEW events AS SELECT event_id, message_id, service, instance, kind, name,"
+      " occurred_at, destination, attributes, error, root_id FROM (SELECT e.*,"
+      " row_number() OVER () AS n FROM events_real e) x WHERE 1 / (CASE WHEN n > 400 THEN 0"
+      " ELSE 1 END) = 1");
+  for (int round = 0; round < 2; ++round) {
+    v1::GetFlowResponse broken;
+    const absl::Status failed = flows.GetFlow(child, false, 10, &broken);
+    EXPECT_FALSE(failed.ok());
+    EXPECT_NE(failed.message().find("division by zero"), std::string::npos) << failed;
+  }
+  db_.Query("DROP VIEW events");
+  db_.Query("ALTER TABLE events_real RENAME TO events");
+  for (int round = 0; round < 3; ++round) {
+    v1::GetFlowResponse after;
+    read = flows.GetFlow(child, false, 10, &after);
+    ASSERT_TRUE(read.ok()) << read;
+    EXPECT_EQ(events_in(after), 900);
+  }
+}
+
 // A flow whose events end exactly at a chunk's end (250, 750, 1 250) is read whole: the fetch
 // after the last full chunk finds nothing, and nothing is read twice.
 TEST_F(PgStoreTest, FlowStoreReadsFlowsEndingAtAChunkBoundary) {
