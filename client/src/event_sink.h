@@ -1,12 +1,22 @@
 #ifndef UTRACKER_CLIENT_SRC_EVENT_SINK_H_
 #define UTRACKER_CLIENT_SRC_EVENT_SINK_H_
 
+#include <cstdint>
 #include <functional>
+#include <string>
 
 #include "absl/status/status.h"
 #include "utracker/v1/tracker.pb.h"
 
 namespace utracker::client::internal {
+
+// A LogEventsRequest in its wire form, as the streamer builds it (each event serialised once,
+// straight after it is built) and keeps it until its ack, resending it as is.
+struct EncodedRequest {
+  uint64_t seq = 0;
+  int events = 0;
+  std::string wire;  // a serialised v1::LogEventsRequest, seq included
+};
 
 // One LogEvents stream at a time to the server: the Streamer's seam (GrpcEventSink in
 // production, fakes in tests). Open/Send/Close are called from the streamer's worker thread
@@ -23,7 +33,7 @@ class EventSink {
   virtual absl::Status Open(ResponseFn on_response, ClosedFn on_closed) = 0;
   // Writes one request; may block while the server applies flow control. False: the stream
   // is broken (Close it and Open a new one).
-  virtual bool Send(const v1::LogEventsRequest& request) = 0;
+  virtual bool Send(const EncodedRequest& request) = 0;
   // Ends the current stream, waits until no callback is running, and returns how it ended.
   virtual absl::Status Close() = 0;
   // Makes a blocked Send return false soon. Thread-safe; harmless without a stream.

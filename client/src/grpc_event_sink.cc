@@ -4,15 +4,26 @@
 
 namespace utracker::client::internal {
 
-GrpcEventSink::GrpcEventSink(const std::string& server) {
+namespace {
+
+grpc::ChannelArguments ChannelArgs() {
   grpc::ChannelArguments args;
   // Reconnect quickly after a server restart; the streamer adds its own backoff on top.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
-  stub_ = v1::Tracker::NewStub(
-      grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args));
+  return args;
 }
+
+}  // namespace
+
+// The method as the generated stub names it; the stream is made the way the generated stub
+// makes its own (ClientReaderWriterFactory), with bytes going out instead of a message.
+GrpcEventSink::GrpcEventSink(const std::string& server)
+    : channel_(grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(),
+                                         ChannelArgs())),
+      log_events_("/utracker.v1.Tracker/LogEvents", grpc::internal::RpcMethod::BIDI_STREAMING,
+                  channel_) {}
 
 GrpcEventSink::~GrpcEventSink() { Close().IgnoreError(); }
 
@@ -22,7 +33,9 @@ absl::Status GrpcEventSink::Open(ResponseFn on_response, ClosedFn on_closed) {
   // Fail fast while the server is down instead of queueing the stream in the channel; the
   // streamer owns the retry policy.
   context->set_wait_for_ready(false);
-  stream_ = stub_->LogEvents(context.get());
+  stream_.reset(
+      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, v1::LogEventsResponse>::Create(
+          channel_.get(), log_events_, context.get()));
   if (!stream_) return absl::UnavailableError("cannot open LogEvents stream");
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -38,8 +51,11 @@ absl::Status GrpcEventSink::Open(ResponseFn on_response, ClosedFn on_closed) {
   return absl::OkStatus();
 }
 
-bool GrpcEventSink::Send(const v1::LogEventsRequest& request) {
-  return stream_ != nullptr && stream_->Write(request);
+bool GrpcEventSink::Send(const EncodedRequest& request) {
+  if (stream_ == nullptr) return false;
+  grpc::Slice bytes(request.wire.data(), request.wire.size());  // copied: gRPC owns its slice
+  grpc::ByteBuffer buffer(&bytes, 1);
+  return stream_->Write(buffer);
 }
 
 absl::Status GrpcEventSink::Close() {

@@ -14,22 +14,24 @@
 namespace utracker::client::internal {
 
 // EventSink over gRPC's synchronous API: the worker writes, a reader thread of the sink's
-// own receives acks. One channel for the sink's life (gRPC reconnects it underneath).
+// own receives acks. One channel for the sink's life (gRPC reconnects it underneath). The
+// stream writes the encoded requests' bytes as they are (a ByteBuffer), reads typed answers.
 class GrpcEventSink : public EventSink {
  public:
   explicit GrpcEventSink(const std::string& server);
   ~GrpcEventSink() override;
 
   absl::Status Open(ResponseFn on_response, ClosedFn on_closed) override;
-  bool Send(const v1::LogEventsRequest& request) override;
+  bool Send(const EncodedRequest& request) override;
   absl::Status Close() override;
   void Cancel() override;
 
  private:
-  std::unique_ptr<v1::Tracker::Stub> stub_;
+  std::shared_ptr<grpc::Channel> channel_;
+  const grpc::internal::RpcMethod log_events_;
   std::mutex mu_;                                 // guards context_ for Cancel
   std::unique_ptr<grpc::ClientContext> context_;  // of the open stream
-  std::unique_ptr<grpc::ClientReaderWriter<v1::LogEventsRequest, v1::LogEventsResponse>> stream_;
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, v1::LogEventsResponse>> stream_;
   std::thread reader_;
 };
 

@@ -5,24 +5,38 @@
 #include <utility>
 #include <vector>
 
-#include <google/protobuf/arena.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
 
 #include "absl/strings/str_cat.h"
 
 namespace utracker::client::internal {
 namespace {
 
-// A request on an arena of its own, the arena owned through the request's shared_ptr: events
-// are built straight onto it and all freed at once when the last reference goes (the batch is
-// acked), instead of a malloc per string in the worker and a free per string in the thread
-// that takes the ack.
-std::shared_ptr<v1::LogEventsRequest> NewRequest() {
-  google::protobuf::ArenaOptions options;
-  options.start_block_size = 16 * 1024;
-  options.max_block_size = 256 * 1024;
-  auto arena = std::make_shared<google::protobuf::Arena>(options);
-  auto* request = google::protobuf::Arena::CreateMessage<v1::LogEventsRequest>(arena.get());
-  return std::shared_ptr<v1::LogEventsRequest>(std::move(arena), request);
+using google::protobuf::internal::WireFormatLite;
+
+// Appends `event` (its size cached by ByteSizeLong) to a LogEventsRequest's wire form, as
+// one element of its repeated `events` field.
+void AppendEvent(const v1::Event& event, size_t size, std::string* wire) {
+  const size_t at = wire->size();
+  const uint32_t tag = WireFormatLite::MakeTag(v1::LogEventsRequest::kEventsFieldNumber,
+                                               WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+  wire->resize(at + google::protobuf::io::CodedOutputStream::VarintSize32(tag) +
+               google::protobuf::io::CodedOutputStream::VarintSize32(static_cast<uint32_t>(size)) +
+               size);
+  auto* p = reinterpret_cast<uint8_t*>(&(*wire)[at]);
+  p = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(tag, p);
+  p = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(size),
+                                                                    p);
+  event.SerializeWithCachedSizesToArray(p);
+}
+
+// Appends the request's seq (a scalar: where it comes in the bytes does not matter).
+void AppendSeq(uint64_t seq, std::string* wire) {
+  uint8_t field[16];
+  uint8_t* end =
+      WireFormatLite::WriteUInt64ToArray(v1::LogEventsRequest::kSeqFieldNumber, seq, field);
+  wire->append(reinterpret_cast<const char*>(field), static_cast<size_t>(end - field));
 }
 
 }  // namespace
@@ -183,7 +197,7 @@ void Streamer::Reconnect(std::unique_lock<std::mutex>& lock) {
   // do not start resending into a stream nobody will cancel again.
   if (stopping_) return;
   ++stats_.reconnects;
-  std::vector<std::shared_ptr<const v1::LogEventsRequest>> resend;
+  std::vector<std::shared_ptr<const EncodedRequest>> resend;
   for (const auto& [seq, batch] : unacked_) resend.push_back(batch.request);
   Write(lock, resend);
 }
@@ -205,37 +219,40 @@ void Streamer::SendNewBatches(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   // Cut by bytes too, so no request comes near the server's message size limit (a request
   // the server cannot take would otherwise be resent forever).
-  std::vector<std::shared_ptr<v1::LogEventsRequest>> requests;
+  // Each event is built into one reused message and serialised at once into its request's
+  // bytes, which are kept until the ack: no message per event lives on, and nothing is
+  // serialised twice (a request of messages was sized and serialised again by gRPC, and each
+  // event's strings were allocated and freed one by one).
+  std::vector<std::shared_ptr<EncodedRequest>> requests;
   size_t bytes = 0;
   for (PendingEvent& p : taken) {
-    if (requests.empty()) requests.push_back(NewRequest());
-    v1::LogEventsRequest* current = requests.back().get();
-    v1::Event* event = current->add_events();
-    builder_(p, event);
-    const size_t size = event->ByteSizeLong();
-    if (current->events_size() > 1 && bytes + size > config_.max_batch_bytes) {
-      // It does not fit: it starts the next request.
-      requests.push_back(NewRequest());
-      *requests.back()->add_events() = *event;
-      current->mutable_events()->RemoveLast();
+    scratch_.Clear();
+    builder_(p, &scratch_);
+    const size_t size = scratch_.ByteSizeLong();
+    if (requests.empty() || (requests.back()->events > 0 && bytes + size > config_.max_batch_bytes)) {
+      requests.push_back(std::make_shared<EncodedRequest>());
+      requests.back()->wire.reserve(std::min(config_.max_batch_bytes, taken.size() * (size + 3)));
       bytes = 0;
     }
+    AppendEvent(scratch_, size, &requests.back()->wire);
+    ++requests.back()->events;
     bytes += size;
   }
   taken.clear();  // releases envelopes outside the lock
   lock.lock();
-  std::vector<std::shared_ptr<const v1::LogEventsRequest>> to_send;
+  std::vector<std::shared_ptr<const EncodedRequest>> to_send;
   for (auto& r : requests) {
-    r->set_seq(next_seq_++);
-    unacked_events_ += r->events_size();
-    unacked_[r->seq()] = Batch{r};
+    r->seq = next_seq_++;
+    AppendSeq(r->seq, &r->wire);
+    unacked_events_ += static_cast<uint64_t>(r->events);
+    unacked_[r->seq] = Batch{r};
     to_send.push_back(r);
   }
   Write(lock, to_send);
 }
 
 void Streamer::Write(std::unique_lock<std::mutex>& lock,
-                     const std::vector<std::shared_ptr<const v1::LogEventsRequest>>& requests) {
+                     const std::vector<std::shared_ptr<const EncodedRequest>>& requests) {
   lock.unlock();
   size_t sent = 0;
   bool ok = true;
@@ -244,7 +261,7 @@ void Streamer::Write(std::unique_lock<std::mutex>& lock,
       ok = false;
       break;
     }
-    sent += r->events_size();
+    sent += static_cast<size_t>(r->events);
   }
   lock.lock();
   stats_.sent += sent;
@@ -255,7 +272,7 @@ void Streamer::OnResponse(const v1::LogEventsResponse& response) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = unacked_.find(response.seq());
   if (it == unacked_.end()) return;  // an ack for a batch acked before (resent)
-  const uint64_t events = it->second.request->events_size();
+  const uint64_t events = static_cast<uint64_t>(it->second.request->events);
   unacked_.erase(it);
   unacked_events_ -= events;
   completed_ += events;

@@ -60,7 +60,7 @@ class Streamer {
 
  private:
   struct Batch {
-    std::shared_ptr<const v1::LogEventsRequest> request;
+    std::shared_ptr<const EncodedRequest> request;
   };
 
   void Run();
@@ -72,7 +72,7 @@ class Streamer {
   void SendNewBatches(std::unique_lock<std::mutex>& lock);
   // Writes `requests` with mu_ released; marks the stream broken on failure.
   void Write(std::unique_lock<std::mutex>& lock,
-             const std::vector<std::shared_ptr<const v1::LogEventsRequest>>& requests);
+             const std::vector<std::shared_ptr<const EncodedRequest>>& requests);
   void OnResponse(const v1::LogEventsResponse& response);
   void OnClosed();
   void ReportIfDue(std::unique_lock<std::mutex>& lock, bool force = false);
@@ -104,6 +104,7 @@ class Streamer {
   absl::Time last_report_ = absl::Now();  // guarded by mu_
   std::atomic<uint64_t> dropped_{0};
   std::mt19937_64 rng_{std::random_device{}()};  // worker only
+  v1::Event scratch_;                            // worker only: each event is built here
   std::thread worker_;
 };
 

@@ -27,10 +27,10 @@ class AckingSink : public EventSink {
     on_response_ = std::move(on_response);
     return absl::OkStatus();
   }
-  bool Send(const utracker::v1::LogEventsRequest& r) override {
+  bool Send(const utracker::client::internal::EncodedRequest& r) override {
     utracker::v1::LogEventsResponse resp;
-    resp.set_seq(r.seq());
-    resp.set_accepted(r.events_size());
+    resp.set_seq(r.seq);
+    resp.set_accepted(static_cast<uint32_t>(r.events));
     on_response_(resp);
     return true;
   }

@@ -1,6 +1,8 @@
 #ifndef UTRACKER_TESTS_SUPPORT_FAKE_EVENT_SINK_H_
 #define UTRACKER_TESTS_SUPPORT_FAKE_EVENT_SINK_H_
 
+#include <gtest/gtest.h>
+
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -45,14 +47,21 @@ class FakeEventSink : public client::internal::EventSink {
     return absl::OkStatus();
   }
 
-  bool Send(const v1::LogEventsRequest& request) override {
+  bool Send(const client::internal::EncodedRequest& encoded) override {
+    // What the server would parse from these bytes.
+    v1::LogEventsRequest request;
+    if (!request.ParseFromString(encoded.wire) || request.seq() != encoded.seq ||
+        request.events_size() != encoded.events) {
+      ADD_FAILURE() << "the encoded request does not parse as its seq and events";
+      return false;
+    }
     std::unique_lock<std::mutex> lock(mu_);
     ++sends_;
     cv_.notify_all();
     cv_.wait(lock, [&] { return !knobs_.stall || cancelled_; });
     if (!open_ || cancelled_) return false;
     ++requests_;
-    request_bytes_.push_back(request.ByteSizeLong());
+    request_bytes_.push_back(encoded.wire.size());
     const bool breaks = knobs_.break_every > 0 && requests_ % knobs_.break_every == 0;
     if (breaks && !knobs_.commit_before_break) return Break(lock);
     v1::LogEventsResponse response;
