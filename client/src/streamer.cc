@@ -15,20 +15,35 @@ namespace {
 
 using google::protobuf::internal::WireFormatLite;
 
+using google::protobuf::io::CodedOutputStream;
+
+// Bytes `event` of `size` takes as one element of LogEventsRequest's repeated `events`.
+size_t FramedSize(size_t size) {
+  return 1 + CodedOutputStream::VarintSize32(static_cast<uint32_t>(size)) + size;
+}
+
+// At most the bytes of a request's seq field.
+constexpr size_t kMaxSeqField = 11;
+
 // Appends `event` (its size cached by ByteSizeLong) to a LogEventsRequest's wire form, as
-// one element of its repeated `events` field.
+// one element of its repeated `events` field. Should the event not write exactly the size it
+// announced (it cannot change in between), an empty event goes in its place: the request
+// stays well-formed and the server rejects that one event with its reason.
 void AppendEvent(const v1::Event& event, size_t size, std::string* wire) {
+  constexpr uint32_t kTag = WireFormatLite::MakeTag(v1::LogEventsRequest::kEventsFieldNumber,
+                                                    WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+  static_assert(kTag < 128, "the events tag is one byte (FramedSize)");
   const size_t at = wire->size();
-  const uint32_t tag = WireFormatLite::MakeTag(v1::LogEventsRequest::kEventsFieldNumber,
-                                               WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
-  wire->resize(at + google::protobuf::io::CodedOutputStream::VarintSize32(tag) +
-               google::protobuf::io::CodedOutputStream::VarintSize32(static_cast<uint32_t>(size)) +
-               size);
+  wire->resize(at + FramedSize(size));
   auto* p = reinterpret_cast<uint8_t*>(&(*wire)[at]);
-  p = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(tag, p);
-  p = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(size),
-                                                                    p);
-  event.SerializeWithCachedSizesToArray(p);
+  p = CodedOutputStream::WriteVarint32ToArray(kTag, p);
+  p = CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(size), p);
+  const uint8_t* end = event.SerializeWithCachedSizesToArray(p);
+  if (end != reinterpret_cast<const uint8_t*>(wire->data() + wire->size())) {
+    wire->resize(at);
+    wire->push_back(static_cast<char>(kTag));
+    wire->push_back('\0');
+  }
 }
 
 // Appends the request's seq (a scalar: where it comes in the bytes does not matter).
@@ -224,26 +239,37 @@ void Streamer::SendNewBatches(std::unique_lock<std::mutex>& lock) {
   // serialised twice (a request of messages was sized and serialised again by gRPC, and each
   // event's strings were allocated and freed one by one).
   std::vector<std::shared_ptr<EncodedRequest>> requests;
-  size_t bytes = 0;
+  size_t bytes = 0, built = 0;
   for (PendingEvent& p : taken) {
     scratch_.Clear();
     builder_(p, &scratch_);
     const size_t size = scratch_.ByteSizeLong();
-    if (requests.empty() || (requests.back()->events > 0 && bytes + size > config_.max_batch_bytes)) {
+    if (requests.empty() ||
+        (requests.back()->events > 0 && bytes + size > config_.max_batch_bytes)) {
       requests.push_back(std::make_shared<EncodedRequest>());
-      requests.back()->wire.reserve(std::min(config_.max_batch_bytes, taken.size() * (size + 3)));
+      // Room for the rest at this event's size (framing included: at most an eighth more
+      // than the events' own bytes); trimmed below when that guessed far over.
+      requests.back()->wire.reserve(
+          std::min(config_.max_batch_bytes + config_.max_batch_bytes / 8,
+                   (taken.size() - built) * FramedSize(size)) +
+          kMaxSeqField);
       bytes = 0;
     }
     AppendEvent(scratch_, size, &requests.back()->wire);
     ++requests.back()->events;
     bytes += size;
+    ++built;
   }
   taken.clear();  // releases envelopes outside the lock
-  lock.lock();
-  std::vector<std::shared_ptr<const EncodedRequest>> to_send;
   for (auto& r : requests) {
     r->seq = next_seq_++;
     AppendSeq(r->seq, &r->wire);
+    // Kept until the ack (up to max_unacked_batches of them): not with much room to spare.
+    if (r->wire.capacity() > r->wire.size() + r->wire.size() / 8 + 64) r->wire.shrink_to_fit();
+  }
+  lock.lock();
+  std::vector<std::shared_ptr<const EncodedRequest>> to_send;
+  for (auto& r : requests) {
     unacked_events_ += static_cast<uint64_t>(r->events);
     unacked_[r->seq] = Batch{r};
     to_send.push_back(r);

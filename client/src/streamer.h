@@ -90,7 +90,7 @@ class Streamer {
   std::map<uint64_t, Batch> unacked_;  // guarded by mu_; by seq
   uint64_t completed_ = 0;             // guarded by mu_: events of acked batches
   uint64_t unacked_events_ = 0;        // guarded by mu_
-  uint64_t next_seq_ = 1;              // guarded by mu_
+  uint64_t next_seq_ = 1;              // worker only
   bool connected_ = false;             // guarded by mu_
   bool broken_ = false;                // guarded by mu_: the stream ended, reconnect
   int flushing_ = 0;                   // guarded by mu_: Flush calls waiting; no batch delay

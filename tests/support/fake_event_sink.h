@@ -77,6 +77,7 @@ class FakeEventSink : public client::internal::EventSink {
       if (stored_.insert(e.event_id()).second) {
         last_event_ = e;
         order_.push_back(e.event_id());
+        events_.push_back(e);
       } else {
         ++duplicates_;
       }
@@ -139,6 +140,11 @@ class FakeEventSink : public client::internal::EventSink {
     std::lock_guard<std::mutex> lock(mu_);
     return order_;
   }
+  // The events as first stored, in that order.
+  std::vector<v1::Event> events() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return events_;
+  }
 
  private:
   bool Break(std::unique_lock<std::mutex>& lock) {
@@ -161,6 +167,7 @@ class FakeEventSink : public client::internal::EventSink {
   int requests_ = 0;
   std::vector<size_t> request_bytes_;
   std::vector<std::string> order_;
+  std::vector<v1::Event> events_;
   std::set<std::string> stored_;
   size_t duplicates_ = 0;
   v1::Event last_event_;

@@ -48,12 +48,13 @@ void Build(PendingEvent& p, v1::Event* e) {
 
 class StreamerTest : public ::testing::Test {
  protected:
-  void Start(Config c = TestConfig()) {
+  void Start(Config c = TestConfig(), EventBuilder builder = Build) {
     c.diagnostics = [this](absl::string_view line) {
       std::lock_guard<std::mutex> lock(mu_);
       diagnostics_.emplace_back(line);
     };
-    streamer_ = std::make_unique<Streamer>(std::unique_ptr<FakeEventSink>(sink_), c, Build);
+    streamer_ = std::make_unique<Streamer>(std::unique_ptr<FakeEventSink>(sink_), c,
+                                           std::move(builder));
   }
   std::vector<std::string> Diagnostics() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -107,6 +108,41 @@ TEST_F(StreamerTest, RequestsAreCutByBytesAndKeepEveryEventInOrder) {
   ASSERT_GT(bytes.size(), 600u * 300 / 4000);  // cut by bytes, not only by 100 events
   for (size_t b : bytes) {
     EXPECT_LE(b, 4000u + 64) << "a request's events must fit max_batch_bytes (+ its seq)";
+  }
+}
+
+// Every event is built in the same reused message: one that sets fewer fields than the one
+// before it must not carry any of that one's over.
+TEST_F(StreamerTest, EventsBuiltInOneMessageCarryNothingOver) {
+  auto build = [](PendingEvent& p, v1::Event* e) {
+    Build(p, e);
+    if (p.options.name == "full") {
+      e->set_destination("bob");
+      e->set_error("boom");
+      e->set_content("payload");
+      e->set_parent_id(p.envelope->id());
+      e->set_depth(3);
+      (*e->mutable_attributes())["k"] = "v";
+      e->mutable_occurred_at()->set_seconds(42);
+    }
+  };
+  Start(TestConfig(), build);
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(streamer_->Enqueue(NewEvent(i % 2 ? "bare" : "full")));
+  ASSERT_TRUE(streamer_->Flush(absl::Seconds(10)).ok());
+  const std::vector<v1::Event> events = sink_->events();
+  ASSERT_EQ(events.size(), 200u);
+  for (size_t i = 0; i < events.size(); ++i) {
+    const v1::Event& e = events[i];
+    EXPECT_EQ(e.name(), i % 2 ? "bare" : "full");
+    if (i % 2 == 0) {
+      EXPECT_EQ(e.destination(), "bob");
+      EXPECT_EQ(e.attributes().size(), 1u);
+      continue;
+    }
+    EXPECT_TRUE(e.destination().empty() && e.error().empty() && e.content().empty() &&
+                e.parent_id().empty() && e.depth() == 0 && e.attributes().empty() &&
+                !e.has_occurred_at())
+        << "event " << i << " carries over: " << e.ShortDebugString();
   }
 }
 
