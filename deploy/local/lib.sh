@@ -51,10 +51,16 @@ ut_as_pg() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# Prints a TCP port on 127.0.0.1 that nothing listens on, starting the search at $1.
+# Prints a TCP port on 127.0.0.1 that no socket holds, starting the search at $1.
 ut_free_port() {
   local p="$1"
-  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+  # Not only ports that accept connections: also any port a socket holds, such as an outgoing
+  # connection's local port in TIME_WAIT (ports here lie in Linux's ephemeral range), which
+  # PostgreSQL cannot bind.
+  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null ||
+    grep -qi ":$(printf '%04X' "$p") " /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
+    p=$((p + 1))
+  done
   echo "$p"
 }
 
