@@ -111,6 +111,26 @@ TEST_F(StreamerTest, RequestsAreCutByBytesAndKeepEveryEventInOrder) {
   }
 }
 
+// Big requests (~800 kB) of varying event sizes, so that the byte reservation guesses both
+// over and under: every event arrives once, in order (the fake parses each request).
+TEST_F(StreamerTest, BigRequestsOfVaryingEventSizesArriveWhole) {
+  Config c = TestConfig();
+  c.max_buffered_events = 10000;
+  c.max_batch_events = 2000;
+  c.batch_delay = absl::Milliseconds(200);  // let the buffer fill: requests of ~800 kB
+  Start(c);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6000; ++i) {
+    // Sizes change from one request to the next, and within one.
+    PendingEvent e = NewEvent(std::string(i / 2000 == 1 ? 50 : 300 + i % 200, 'x'));
+    ids.push_back(e.envelope->id());
+    ASSERT_TRUE(streamer_->Enqueue(std::move(e)));
+  }
+  ASSERT_TRUE(streamer_->Flush(absl::Seconds(10)).ok());
+  EXPECT_EQ(sink_->order(), ids);
+  EXPECT_EQ(sink_->duplicates(), 0u);
+}
+
 // Every event is built in the same reused message: one that sets fewer fields than the one
 // before it must not carry any of that one's over.
 TEST_F(StreamerTest, EventsBuiltInOneMessageCarryNothingOver) {
