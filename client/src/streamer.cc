@@ -48,7 +48,7 @@ void AppendEvent(const v1::Event& event, size_t size, std::string* wire) {
 
 // Appends the request's seq (a scalar: where it comes in the bytes does not matter).
 void AppendSeq(uint64_t seq, std::string* wire) {
-  uint8_t field[16];
+  uint8_t field[kMaxSeqField];
   uint8_t* end =
       WireFormatLite::WriteUInt64ToArray(v1::LogEventsRequest::kSeqFieldNumber, seq, field);
   wire->append(reinterpret_cast<const char*>(field), static_cast<size_t>(end - field));
