@@ -1,9 +1,11 @@
 #include "storage/inbox_batch.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/time_util.h>
 
 #include <cstdint>
-#include <cstring>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "wire/uuid.h"
@@ -11,78 +13,44 @@
 namespace utracker::server::storage {
 namespace {
 
+using google::protobuf::io::CodedInputStream;
+using google::protobuf::io::CodedOutputStream;
+
 constexpr char kVersion = 1;
 
-void PutLength(size_t n, std::string* out) {
-  while (n >= 0x80) {
-    out->push_back(static_cast<char>((n & 0x7F) | 0x80));
-    n >>= 7;
-  }
-  out->push_back(static_cast<char>(n));
+// A length (varint) and its bytes.
+bool ReadText(CodedInputStream* in, std::string* out) {
+  uint32_t n = 0;
+  return in->ReadVarint32(&n) && in->ReadString(out, static_cast<int>(n));
 }
-
-void PutText(absl::string_view text, std::string* out) {
-  PutLength(text.size(), out);
-  out->append(text.data(), text.size());
-}
-
-// Reads from the front of `in`, consuming what it reads; false when `in` is too short.
-class Reader {
- public:
-  explicit Reader(absl::string_view in) : in_(in) {}
-
-  bool empty() const { return in_.empty(); }
-
-  bool Bytes(size_t n, absl::string_view* out) {
-    if (in_.size() < n) return false;
-    *out = in_.substr(0, n);
-    in_.remove_prefix(n);
-    return true;
-  }
-  bool Length(size_t* n) {
-    *n = 0;
-    for (int shift = 0; shift < 35; shift += 7) {
-      if (in_.empty()) return false;
-      const auto byte = static_cast<unsigned char>(in_[0]);
-      in_.remove_prefix(1);
-      *n |= static_cast<size_t>(byte & 0x7F) << shift;
-      if ((byte & 0x80) == 0) return true;
-    }
-    return false;
-  }
-  bool Text(std::string* out) {
-    size_t n = 0;
-    absl::string_view bytes;
-    if (!Length(&n) || !Bytes(n, &bytes)) return false;
-    out->assign(bytes.data(), bytes.size());
-    return true;
-  }
-
- private:
-  absl::string_view in_;
-};
 
 }  // namespace
 
 absl::StatusOr<std::string> EncodeInboxBatch(absl::Span<const v1::Event* const> events) {
   std::string out;
   out.reserve(1 + events.size() * 48);
-  out.push_back(kVersion);
-  for (const v1::Event* e : events) {
-    const auto id = wire::ParseUuid(e->message_id());
-    if (!id) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("message_id: not a UUID: ", e->message_id()));
+  {
+    google::protobuf::io::StringOutputStream sink(&out);
+    CodedOutputStream o(&sink);
+    o.WriteRaw(&kVersion, 1);
+    for (const v1::Event* e : events) {
+      const auto id = wire::ParseUuid(e->message_id());
+      if (!id) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("message_id: not a UUID: ", e->message_id()));
+      }
+      o.WriteRaw(id->data(), static_cast<int>(id->size()));
+      const char kind = static_cast<char>(e->kind());
+      o.WriteRaw(&kind, 1);
+      // Truncated to microseconds as the events table stores it.
+      o.WriteLittleEndian64(static_cast<uint64_t>(
+          google::protobuf::util::TimeUtil::TimestampToMicroseconds(e->occurred_at())));
+      for (const std::string* text : {&e->service(), &e->destination()}) {
+        o.WriteVarint32(static_cast<uint32_t>(text->size()));
+        o.WriteString(*text);
+      }
     }
-    out.append(reinterpret_cast<const char*>(id->data()), id->size());
-    out.push_back(static_cast<char>(e->kind()));
-    // Truncated to microseconds as the events table stores it.
-    const auto micros = static_cast<uint64_t>(
-        google::protobuf::util::TimeUtil::TimestampToMicroseconds(e->occurred_at()));
-    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(micros >> (8 * i)));
-    PutText(e->service(), &out);
-    PutText(e->destination(), &out);
-  }
+  }  // the stream gives back what it did not write
   return out;
 }
 
@@ -91,24 +59,22 @@ absl::Status DecodeInboxBatch(absl::string_view payload, size_t expected,
   if (payload.empty() || payload[0] != kVersion) {
     return absl::DataLossError("rollup inbox batch: unknown version");
   }
-  Reader in(payload.substr(1));
+  CodedInputStream in(reinterpret_cast<const uint8_t*>(payload.data()) + 1,
+                      static_cast<int>(payload.size() - 1));
   std::vector<rollup::InboxEvent> events;
   events.reserve(expected);
-  while (!in.empty()) {
+  while (!in.ExpectAtEnd()) {
     rollup::InboxEvent e;
-    absl::string_view id, kind, at;
-    if (!in.Bytes(16, &id) || !in.Bytes(1, &kind) || !in.Bytes(8, &at) || !in.Text(&e.service) ||
-        !in.Text(&e.destination)) {
+    wire::UuidBytes id;
+    uint8_t kind = 0;
+    uint64_t micros = 0;
+    if (!in.ReadRaw(id.data(), static_cast<int>(id.size())) || !in.ReadRaw(&kind, 1) ||
+        !in.ReadLittleEndian64(&micros) || !ReadText(&in, &e.service) ||
+        !ReadText(&in, &e.destination)) {
       return absl::DataLossError("rollup inbox batch: truncated");
     }
-    wire::UuidBytes bytes;
-    std::memcpy(bytes.data(), id.data(), bytes.size());
-    e.message_id = wire::FormatUuid(bytes);
-    e.kind = static_cast<v1::EventKind>(static_cast<unsigned char>(kind[0]));
-    uint64_t micros = 0;
-    for (int i = 0; i < 8; ++i) {
-      micros |= static_cast<uint64_t>(static_cast<unsigned char>(at[i])) << (8 * i);
-    }
+    e.message_id = wire::FormatUuid(id);
+    e.kind = static_cast<v1::EventKind>(kind);
     e.at = static_cast<int64_t>(micros);
     events.push_back(std::move(e));
   }

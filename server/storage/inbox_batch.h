@@ -20,7 +20,8 @@ namespace utracker::server::storage {
 //
 // Layout: a version byte (1), then per event: the message id's 16 bytes, the kind's number
 // (1 byte), occurred_at as Unix microseconds (8 bytes, little-endian), then the service and
-// the destination, each as a length (LEB128) and its bytes.
+// the destination, each as a length (a protobuf varint) and its bytes. Written and read with
+// protobuf's coded streams.
 
 // Encodes validated events; INVALID_ARGUMENT if a message id is not a UUID.
 absl::StatusOr<std::string> EncodeInboxBatch(absl::Span<const v1::Event* const> events);

@@ -44,6 +44,22 @@ TEST(InboxBatch, RoundTripsWhatTheRollupJobNeeds) {
   EXPECT_EQ(out[2].at, 1764288000123456 + 3600000000LL);
 }
 
+// The layout, byte for byte: batches written by an earlier server wait in the table and must
+// still read the same.
+TEST(InboxBatch, KeepsItsLayout) {
+  v1::Event e = MakeEvent("0190a1a0-0000-7000-8000-0000000000aa", "svc",
+                          v1::EVENT_KIND_PROCESSED, absl::FromUnixMicros(0x0102030405));
+  e.set_destination(std::string(130, 'd'));  // a two-byte length
+  const v1::Event* one[] = {&e};
+  const std::string expected =
+      std::string("\x01", 1) +
+      std::string("\x01\x90\xa1\xa0\x00\x00\x70\x00\x80\x00\x00\x00\x00\x00\x00\xaa", 16) +
+      std::string(1, static_cast<char>(v1::EVENT_KIND_PROCESSED)) +
+      std::string("\x05\x04\x03\x02\x01\x00\x00\x00", 8) + "\x03svc" +
+      std::string("\x82\x01", 2) + std::string(130, 'd');
+  EXPECT_EQ(*EncodeInboxBatch(one), expected);
+}
+
 TEST(InboxBatch, RefusesATruncatedOrUnknownPayloadAndLeavesTheOutputAlone) {
   v1::Event e = MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_SENT, absl::Now());
   e.set_destination("orders");
