@@ -211,8 +211,8 @@ int CopyAll(int64_t n) {
 }
 
 // Times the Flows queries the targets name: GetServiceGraph over 24 h, GetFlow of the big
-// flow, a ListMessages page. Nine runs each (--runs); prints the medians. The graph window is the 24 h
-// from 2025-11-28 00:00 UTC (query_bench.sh spreads the events over it).
+// flow, a ListMessages page. Nine runs each (--runs); prints the medians. The graph window is
+// the 24 h from 2025-11-28 00:00 UTC (query_bench.sh spreads the events over it).
 int Query() {
   auto stub = utracker::v1::Flows::NewStub(
       grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()));
