@@ -78,7 +78,11 @@ ut_pg_init() {
     ut_as_pg "$UT_PG_BIN/initdb" -D "$dir/data" -U utracker --pwfile="$dir/password" \
       --auth=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
   fi
-  ut_as_pg sh -c "cat > '$dir/data/postgresql.auto.conf'" <<CONF
+  # Only our three settings are replaced: anything a user set with ALTER SYSTEM (which keeps
+  # this file) stays.
+  ut_as_pg sh -c "f='$dir/data/postgresql.auto.conf'; touch \"\$f\" &&
+    grep -Ev '^(listen_addresses|port|unix_socket_directories) = ' \"\$f\" > \"\$f.new\";
+    cat >> \"\$f.new\" && mv \"\$f.new\" \"\$f\"" <<CONF
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = ''
@@ -101,7 +105,8 @@ ut_pg_stop() {
   ut_as_pg "$UT_PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
 }
 
-ut_pg_port() { ut_as_pg sed -n "s/^port = //p" "$1/data/postgresql.auto.conf"; }
+# ALTER SYSTEM writes the port quoted ('5432'); we write it bare.
+ut_pg_port() { ut_as_pg sed -n "s/^port = '\\{0,1\\}\\([0-9]*\\)'\\{0,1\\}$/\\1/p" "$1/data/postgresql.auto.conf"; }
 
 # ut_pg_url DIR [DATABASE]
 ut_pg_url() {
