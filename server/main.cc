@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "app/server_app.h"
 #include "common/env_flags.h"
+#include "common/malloc_tuning.h"
 #include "storage/migrations.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -72,6 +73,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   absl::ParseCommandLine(argc, argv);
+  utracker::server::KeepFreedMemoryForReuse();  // before any thread; see malloc_tuning.h
   // Logs go to stderr; stdout carries only the "listening on" line scripts read.
   spdlog::set_default_logger(spdlog::stderr_color_mt("utracker-server"));
   spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
