@@ -73,10 +73,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   absl::ParseCommandLine(argc, argv);
-  utracker::server::KeepFreedMemoryForReuse();  // before any thread; see malloc_tuning.h
+  // Before any thread (see malloc_tuning.h); reported once logging is set up.
+  const bool malloc_tuned = utracker::server::KeepFreedMemoryForReuse();
   // Logs go to stderr; stdout carries only the "listening on" line scripts read.
   spdlog::set_default_logger(spdlog::stderr_color_mt("utracker-server"));
   spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
+  if (!malloc_tuned) spdlog::warn("could not set malloc's mmap and trim thresholds");
 
   const std::string database_url = absl::GetFlag(FLAGS_database_url);
   if (database_url.empty()) {

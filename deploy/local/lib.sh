@@ -80,9 +80,10 @@ ut_pg_init() {
   fi
   # Only our three settings are replaced: anything a user set with ALTER SYSTEM (which keeps
   # this file) stays.
-  ut_as_pg sh -c "f='$dir/data/postgresql.auto.conf'; touch \"\$f\" &&
-    grep -Ev '^(listen_addresses|port|unix_socket_directories) = ' \"\$f\" > \"\$f.new\";
-    cat >> \"\$f.new\" && mv \"\$f.new\" \"\$f\"" <<CONF
+  # (grep finding no other line is fine; failing to read the file is not.)
+  ut_as_pg sh -c "umask 077; f='$dir/data/postgresql.auto.conf'; touch \"\$f\" &&
+    { grep -Ev '^(listen_addresses|port|unix_socket_directories) = ' \"\$f\" > \"\$f.new\" ||
+      [ \$? -eq 1 ]; } && cat >> \"\$f.new\" && mv \"\$f.new\" \"\$f\"" <<CONF
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = ''
@@ -106,7 +107,7 @@ ut_pg_stop() {
 }
 
 # ALTER SYSTEM writes the port quoted ('5432'); we write it bare.
-ut_pg_port() { ut_as_pg sed -n "s/^port = '\\{0,1\\}\\([0-9]*\\)'\\{0,1\\}$/\\1/p" "$1/data/postgresql.auto.conf"; }
+ut_pg_port() { ut_as_pg sed -n "s/^port = '\\{0,1\\}\\([0-9]\\{1,\\}\\)'\\{0,1\\}$/\\1/p" "$1/data/postgresql.auto.conf"; }
 
 # ut_pg_url DIR [DATABASE]
 ut_pg_url() {

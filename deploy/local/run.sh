@@ -33,7 +33,9 @@ if [ -z "$DATA_DIR" ]; then
 fi
 if [ -f "$DATA_DIR/data/postgresql.auto.conf" ]; then
   PORT="$(ut_pg_port "$DATA_DIR")"
-  if ! ut_as_pg "$UT_PG_BIN/pg_ctl" -D "$DATA_DIR/data" status >/dev/null 2>&1 &&
+  if [ -z "$PORT" ]; then
+    PORT="$(ut_free_port 54329)"  # the port line is gone (ALTER SYSTEM RESET ALL)
+  elif ! ut_as_pg "$UT_PG_BIN/pg_ctl" -D "$DATA_DIR/data" status >/dev/null 2>&1 &&
      (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
     PORT="$(ut_free_port 54329)"  # our old port is taken by something else now
   fi

@@ -7,7 +7,8 @@
 //   ingest_loadgen naive --events N --db URL           one INSERT per event (autocommit)
 //   ingest_loadgen stream --events N --server ADDR     the client library, one Client per service
 //   ingest_loadgen copyall --events N --out F --out_messages G [--tree 1000]
-//   ingest_loadgen query --server ADDR                 times the Flows queries (query_bench.sh)
+//   ingest_loadgen query --server ADDR [--queries graph,flow,page] [--runs 9]
+//                                                      times the Flows queries (query_bench.sh)
 //   ingest_loadgen alertscan --db URL                  times alert evaluations (query_bench.sh)
 //
 // Prints one line: "mode=... events=N seconds=S events_per_s=R [dropped=D]".
@@ -46,7 +47,7 @@ ABSL_FLAG(std::string, out_messages, "", "copyall: output file for the messages 
 ABSL_FLAG(int64_t, tree, 1000, "copyall: messages in the one big flow");
 ABSL_FLAG(int, runs, 9, "query: runs of each query (the median is printed)");
 ABSL_FLAG(std::vector<std::string>, queries, std::vector<std::string>({"graph", "flow", "page"}),
-          "query: which queries to time (the others print -1)");
+          "query: which queries to time (the others print -1.0)");
 ABSL_FLAG(absl::Duration, span, absl::ZeroDuration(),
           "spread the events evenly over this much event time from 2025-11-28 00:00 UTC"
           " (default: 20 µs apart)");
@@ -223,6 +224,16 @@ int Query() {
     return v[v.size() / 2];
   };
   const std::vector<std::string> wanted = absl::GetFlag(FLAGS_queries);
+  for (const std::string& q : wanted) {
+    if (q != "graph" && q != "flow" && q != "page") {
+      std::cerr << "--queries: unknown query '" << q << "' (graph, flow, page)\n";
+      return 2;
+    }
+  }
+  if (wanted.empty()) {
+    std::cerr << "--queries: name at least one of graph, flow, page\n";
+    return 2;
+  }
   bool failed = false;
   auto time = [&](const char* name, auto call) {
     if (std::find(wanted.begin(), wanted.end(), name) == wanted.end()) return -1.0;
