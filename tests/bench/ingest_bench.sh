@@ -4,6 +4,9 @@
 #  (b) one INSERT per event (the naive path; timed on a sample of min(N, 20000) events),
 #  (c) end to end: the client library's streamers -> utracker-server -> committed and acked,
 # then checks (c) in the table: count == N, no duplicates, and the server's peak RSS.
+# (a) and (b) run again after (c), and the ratios use the mean of each baseline's two runs:
+# this machine's speed drifts by up to 2x over minutes, and a baseline timed only before (c)
+# moved the ratio as much as the code did.
 # Last line: e2e/copy=<ratio> e2e/naive=<ratio> events=<N> lost=<n> duplicates=<n>
 # Usage: tests/bench/ingest_bench.sh [--events N] [--writers W] [--server_flag --flag=value]
 #        (default N = 2 000 000; --server_flag passes one more flag to utracker-server)
@@ -48,23 +51,38 @@ POSTMASTER() { head -1 "$WORK/pg/data/postmaster.pid"; }
 ut_log "generating $EVENTS events"
 "$LOADGEN" copyfile --events "$EVENTS" --out "$WORK/events.copy"
 
-ut_log "(a) psql COPY binary"
-fresh_db bench_copy
 COPY_COLS="event_id, occurred_at, message_id, parent_id, root_id, depth, service, instance, kind, name, destination, attributes, error"
-COPY_PG_CPU0="$(cpu_s "$(POSTMASTER)")"
-START=$(date +%s.%N)
-psql "$(ut_pg_url "$WORK/pg" bench_copy)" -qc "\\copy events ($COPY_COLS) FROM '$WORK/events.copy' WITH (FORMAT binary)"
-END=$(date +%s.%N)
-COPY_PG_CPU1="$(cpu_s "$(POSTMASTER)")"
-COPY_RATE=$(awk -v n="$EVENTS" -v s="$START" -v e="$END" 'BEGIN { printf "%.0f", n / (e - s) }')
-echo "mode=copy events=$EVENTS seconds=$(awk -v s="$START" -v e="$END" 'BEGIN { printf "%.3f", e - s }') events_per_s=$COPY_RATE"
-
+# (a) into fresh database $1: sets COPY_RATE and COPY_PG_US (PostgreSQL's CPU µs per event).
+baseline_copy() {
+  ut_log "(a) psql COPY binary ($1)"
+  fresh_db "$1"
+  # Each timed part starts after a checkpoint, so none pays for the previous part's writes.
+  psql "$ADMIN" -qc "CHECKPOINT"
+  local cpu0 cpu1 start end
+  cpu0="$(cpu_s "$(POSTMASTER)")"
+  start=$(date +%s.%N)
+  psql "$(ut_pg_url "$WORK/pg" "$1")" -qc "\\copy events ($COPY_COLS) FROM '$WORK/events.copy' WITH (FORMAT binary)"
+  end=$(date +%s.%N)
+  cpu1="$(cpu_s "$(POSTMASTER)")"
+  COPY_RATE=$(awk -v n="$EVENTS" -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", n / (e - s) }')
+  COPY_PG_US=$(awk -v n="$EVENTS" -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", (b - a) * 1e6 / n }')
+  echo "mode=copy events=$EVENTS seconds=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", e - s }') events_per_s=$COPY_RATE"
+}
 NAIVE_N=$(( EVENTS < 20000 ? EVENTS : 20000 ))
-ut_log "(b) one INSERT per event ($NAIVE_N events)"
-fresh_db bench_naive
-NAIVE_LINE="$("$LOADGEN" naive --events "$NAIVE_N" --db "$(ut_pg_url "$WORK/pg" bench_naive)")"
-echo "$NAIVE_LINE"
-NAIVE_RATE="$(echo "$NAIVE_LINE" | rate)"
+# (b) into fresh database $1: sets NAIVE_RATE.
+baseline_naive() {
+  ut_log "(b) one INSERT per event ($NAIVE_N events, $1)"
+  fresh_db "$1"
+  local line
+  line="$("$LOADGEN" naive --events "$NAIVE_N" --db "$(ut_pg_url "$WORK/pg" "$1")")"
+  echo "$line"
+  NAIVE_RATE="$(echo "$line" | rate)"
+}
+
+baseline_copy bench_copy
+COPY_RATE_BEFORE=$COPY_RATE COPY_PG_US_BEFORE=$COPY_PG_US
+baseline_naive bench_naive
+NAIVE_RATE_BEFORE=$NAIVE_RATE
 
 ut_log "(c) client library -> utracker-server -> PostgreSQL"
 fresh_db bench_e2e
@@ -73,6 +91,7 @@ E2E_URL="$(ut_pg_url "$WORK/pg" bench_e2e)"
 SERVER_PID=$!
 for _ in $(seq 300); do grep -q "listening on" "$WORK/server.out" && break; sleep 0.1; done
 ADDR="$(sed -n 's/.*listening on //p' "$WORK/server.out")"
+psql "$ADMIN" -qc "CHECKPOINT"
 PG_CPU0="$(cpu_s "$(POSTMASTER)")"
 SERVER_CPU0="$(cpu_s "$SERVER_PID")"
 E2E_LINE="$("$LOADGEN" stream --events "$EVENTS" --server "$ADDR")"
@@ -92,6 +111,14 @@ for _ in $(seq 1800); do [ "$(psql "$E2E_URL" -Atc "$INBOX_SQL")" = 0 ] && break
 FOLD_END=$(date +%s.%N)
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=
 
+baseline_copy bench_copy_after
+baseline_naive bench_naive_after
+# Each baseline's two runs bracket (c); the ratios use their mean.
+echo "baselines before/after (c): copy $COPY_RATE_BEFORE/$COPY_RATE events/s, naive $NAIVE_RATE_BEFORE/$NAIVE_RATE events/s"
+COPY_RATE=$(( (COPY_RATE_BEFORE + COPY_RATE) / 2 ))
+NAIVE_RATE=$(( (NAIVE_RATE_BEFORE + NAIVE_RATE) / 2 ))
+COPY_PG_US=$(awk -v a="$COPY_PG_US_BEFORE" -v b="$COPY_PG_US" 'BEGIN { printf "%.1f", (a + b) / 2 }')
+
 STORED="$(psql "$E2E_URL" -Atc "SELECT count(*) FROM events")"
 DISTINCT="$(psql "$E2E_URL" -Atc "SELECT count(DISTINCT event_id) FROM events")"
 LOST=$(( E2E_N - DISTINCT ))
@@ -104,8 +131,8 @@ awk -v left="$UNFOLDED" -v s="$FOLD_START" -v e="$FOLD_END" -v n="$E2E_N" -v t="
 # Where the 2 cores went during (c), in CPU microseconds per event.
 CLIENT_CPU="$(echo "$E2E_LINE" | sed -n 's/.*cpu_s=\([0-9.]*\).*/\1/p')"
 awk -v n="$E2E_N" -v c="$CLIENT_CPU" -v s0="$SERVER_CPU0" -v s1="$SERVER_CPU1" \
-  -v p0="$PG_CPU0" -v p1="$PG_CPU1" -v q0="$COPY_PG_CPU0" -v q1="$COPY_PG_CPU1" -v en="$EVENTS" 'BEGIN {
+  -v p0="$PG_CPU0" -v p1="$PG_CPU1" -v q="$COPY_PG_US" 'BEGIN {
     printf "cpu_us_per_event: client=%.1f server=%.1f postgres=%.1f (baseline COPY: postgres=%.1f)\n",
-      c * 1e6 / n, (s1 - s0) * 1e6 / n, (p1 - p0) * 1e6 / n, (q1 - q0) * 1e6 / en }'
+      c * 1e6 / n, (s1 - s0) * 1e6 / n, (p1 - p0) * 1e6 / n, q }'
 awk -v c="$E2E_RATE" -v a="$COPY_RATE" -v b="$NAIVE_RATE" -v n="$E2E_N" -v l="$LOST" -v d="$DUPLICATES" \
   'BEGIN { printf "e2e/copy=%.2f e2e/naive=%.1f events=%d lost=%d duplicates=%d\n", c / a, c / b, n, l, d }'
