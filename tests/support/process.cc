@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,8 +36,15 @@ ChildProcess::ChildProcess(const std::string& path, const std::vector<std::strin
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return;
   auto argv = Argv(path, args);
+  const pid_t parent = getpid();
   pid_ = fork();
   if (pid_ == 0) {
+    // If the test process dies without its destructors (a crash, a signal), the child goes
+    // with it: left running, it would keep ctest's output pipe open and turn the crash into a
+    // 600 s timeout that shows nothing. (Children are made on the tests' main threads; this
+    // fires when the thread that forked exits.)
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);  // the parent died before prctl
     dup2(fds[1], STDOUT_FILENO);
     execv(path.c_str(), argv.data());
     std::perror("execv");
