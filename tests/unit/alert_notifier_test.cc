@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
+#include <cstring>
+#include <new>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -14,6 +17,22 @@
 
 namespace utracker::server::alerts {
 namespace {
+
+// Debian's libcpp-httplib is built with CPPHTTPLIB_OPENSSL_SUPPORT (and zlib, brotli), which
+// adds a member to httplib::Client. Compiled without the same defines, our code sized the
+// object smaller than the library's constructor writes it, and a stack Client was overrun.
+// The build takes the defines from pkg-config; this checks the library writes only inside
+// the object as we size it.
+TEST(HttpLib, TheLibraryAndOurCodeAgreeOnTheClientsSize) {
+  alignas(std::max_align_t) unsigned char room[sizeof(httplib::Client) + 64];
+  std::memset(room, 0xAB, sizeof(room));
+  auto* client = new (room) httplib::Client("http://127.0.0.1:1");
+  client->~Client();
+  for (size_t i = sizeof(httplib::Client); i < sizeof(room); ++i) {
+    ASSERT_EQ(room[i], 0xAB) << "the library wrote byte " << i << " of an object of "
+                             << sizeof(httplib::Client) << " bytes";
+  }
+}
 
 using testing::HttpReceiver;
 
