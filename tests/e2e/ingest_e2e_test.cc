@@ -193,6 +193,11 @@ int64_t PeakRssMb(pid_t pid) {
 }
 
 TEST(IngestE2E, AFastAndASlowClientKeepServerMemoryUnderItsBound) {
+#ifdef __SANITIZE_ADDRESS__
+  // The server is built like this test: its shadow memory, redzones and quarantine (536 MB
+  // peak, measured) say nothing about the server's own bound.
+  GTEST_SKIP() << "server memory is not measurable under AddressSanitizer";
+#endif
   testing::TestDatabase db;
   ASSERT_TRUE(db.ok());
   // A small in-flight budget makes the bound easy to check: 32 MiB + one request per stream.

@@ -21,7 +21,10 @@ trap cleanup EXIT
 cmake --install "$BUILD_DIR" --prefix "$WORK/prefix" >/dev/null
 export PKG_CONFIG_PATH="$WORK/prefix/lib/pkgconfig"
 # shellcheck disable=SC2046
-c++ -std=c++17 -O1 -o "$WORK/service_author" "$SOURCE_DIR/tests/e2e/service_author/service_author.cc" \
+# UTRACKER_TEST_CXXFLAGS: what the build adds to every compile (the sanitizers, when on), which
+# a program linking the instrumented static libraries needs too.
+c++ -std=c++17 -O1 ${UTRACKER_TEST_CXXFLAGS:-} -o "$WORK/service_author" \
+  "$SOURCE_DIR/tests/e2e/service_author/service_author.cc" \
   $(pkg-config --cflags --libs utracker) || fail "a program does not build against the installed library"
 
 psql "$UTRACKER_TEST_DATABASE_URL" -qc "CREATE DATABASE $DB" >/dev/null

@@ -62,9 +62,11 @@ class StreamerTest : public ::testing::Test {
   }
 
   FakeEventSink* sink_ = new FakeEventSink;
-  std::unique_ptr<Streamer> streamer_;
+  // Before streamer_, so destroyed after it: a streamer destroyed with events undelivered
+  // says so through the diagnostics callback, which uses these (found by LeakSanitizer).
   std::mutex mu_;
   std::vector<std::string> diagnostics_;
+  std::unique_ptr<Streamer> streamer_;
 };
 
 TEST_F(StreamerTest, DeliversEverythingAndFlushSaysSo) {
