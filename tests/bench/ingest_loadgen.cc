@@ -234,6 +234,10 @@ int Query() {
     std::cerr << "--queries: name at least one of graph, flow, page\n";
     return 2;
   }
+  if (absl::GetFlag(FLAGS_runs) < 1) {
+    std::cerr << "--runs: at least 1\n";
+    return 2;
+  }
   bool failed = false;
   auto time = [&](const char* name, auto call) {
     if (std::find(wanted.begin(), wanted.end(), name) == wanted.end()) return -1.0;
