@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <thread>
 
 #include "support/event_factory.h"
@@ -18,7 +20,7 @@ Config TestConfig() {
   Config c;
   c.service = "alice";
   c.max_buffered_events = 1000;
-  c.max_batch_events = 100;
+  c.max_batch_events = 2000;
   c.max_unacked_batches = 4;
   c.batch_delay = absl::Milliseconds(1);
   c.min_backoff = absl::Milliseconds(1);
@@ -131,6 +133,10 @@ TEST_F(StreamerTest, BigRequestsOfVaryingEventSizesArriveWhole) {
   ASSERT_TRUE(streamer_->Flush(absl::Seconds(10)).ok());
   EXPECT_EQ(sink_->order(), ids);
   EXPECT_EQ(sink_->duplicates(), 0u);
+  // The point is big requests: had the batching split them small, this would test nothing.
+  const std::vector<size_t> bytes = sink_->request_bytes();
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_GT(*std::max_element(bytes.begin(), bytes.end()), 200000u);
 }
 
 // Every event is built in the same reused message: one that sets fewer fields than the one
