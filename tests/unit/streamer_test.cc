@@ -20,7 +20,7 @@ Config TestConfig() {
   Config c;
   c.service = "alice";
   c.max_buffered_events = 1000;
-  c.max_batch_events = 2000;
+  c.max_batch_events = 100;
   c.max_unacked_batches = 4;
   c.batch_delay = absl::Milliseconds(1);
   c.min_backoff = absl::Milliseconds(1);
