@@ -7,8 +7,9 @@
 //   ingest_loadgen naive --events N --db URL           one INSERT per event (autocommit)
 //   ingest_loadgen stream --events N --server ADDR     the client library, one Client per service
 //   ingest_loadgen copyall --events N --out F --out_messages G [--tree 1000]
-//   ingest_loadgen query --server ADDR [--queries graph,flow,page] [--runs 9]
-//                                                      times the Flows queries (query_bench.sh)
+//   ingest_loadgen query --server ADDR [--queries graph,flow,page] [--runs 9] [--db URL]
+//                                                      times the Flows queries (query_bench.sh);
+//                                                      with --db, GetFlow against plain SQL too
 //   ingest_loadgen alertscan --db URL                  times alert evaluations (query_bench.sh)
 //
 // Prints one line: "mode=... events=N seconds=S events_per_s=R [dropped=D]".
@@ -41,7 +42,7 @@
 
 ABSL_FLAG(int64_t, events, 2000000, "events to generate");
 ABSL_FLAG(std::string, out, "", "copyfile: output file");
-ABSL_FLAG(std::string, db, "", "naive: PostgreSQL URL");
+ABSL_FLAG(std::string, db, "", "naive, alertscan: PostgreSQL URL; query: also time the flow as plain SQL");
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "stream/query: utracker-server address");
 ABSL_FLAG(std::string, out_messages, "", "copyall: output file for the messages table");
 ABSL_FLAG(int64_t, tree, 1000, "copyall: messages in the one big flow");
@@ -213,6 +214,89 @@ int CopyAll(int64_t n) {
   return events_out.good() && messages_out.good() ? 0 : 1;
 }
 
+// GetFlow of the big flow (copyall's tree), as a user's client would call it.
+bool GetBigFlow(utracker::v1::Flows::Stub& stub, size_t* messages) {
+  grpc::ClientContext ctx;
+  utracker::v1::GetFlowRequest req;
+  req.set_message_id(Id(3, 0));
+  // Parsed onto an arena, as utracker's CLI does: a big flow is thousands of small messages
+  // and strings, allocated in a few blocks and freed at once.
+  google::protobuf::Arena arena;
+  auto* resp = google::protobuf::Arena::CreateMessage<utracker::v1::GetFlowResponse>(&arena);
+  const grpc::Status st = stub.GetFlow(&ctx, req, resp);
+  if (!st.ok()) std::cerr << "GetFlow: " << st.error_message() << "\n";
+  *messages = resp->messages_size();
+  return st.ok();
+}
+
+// PostgreSQL alone reading what GetFlow reads for the big flow: the server's two queries
+// (messages of the root in answer order, then its events), binary results, every row fetched
+// by libpq and nothing decoded. The floor the database sets for a GetFlow.
+bool SqlFlow(PGconn* conn, const std::string& id, int* events) {
+  auto run = [conn](const char* sql, const char* param, int* rows) {
+    PGresult* r = PQexecParams(conn, sql, param ? 1 : 0, nullptr, param ? &param : nullptr,
+                               nullptr, nullptr, /*resultFormat=*/1);
+    const ExecStatusType status = PQresultStatus(r);
+    const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+    if (!ok) std::cerr << "flow SQL: " << PQresultErrorMessage(r);
+    if (rows != nullptr) *rows = PQntuples(r);
+    PQclear(r);
+    return ok;
+  };
+  return run("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", nullptr, nullptr) &&
+         run("SELECT depth, first_seen_at, id, root_id, origin_service, parent_id, content_type"
+             " FROM messages WHERE root_id = (SELECT root_id FROM messages WHERE id = $1::uuid)"
+             " ORDER BY depth, first_seen_at, id",
+             id.c_str(), nullptr) &&
+         run("SELECT event_id, message_id, service, instance, kind, name, occurred_at,"
+             " destination, attributes, error FROM events"
+             " WHERE root_id = (SELECT root_id FROM messages WHERE id = $1::uuid)",
+             id.c_str(), events) &&
+         run("COMMIT", nullptr, nullptr);
+}
+
+// GetFlow of the big flow and SqlFlow of the same flow, in pairs (which goes first
+// alternates), so that both see the same machine: its speed drifts up to 2x within minutes.
+// Prints the medians and the median of the pairs' ratios.
+bool FlowAgainstSql(utracker::v1::Flows::Stub& stub, const std::string& db, int runs) {
+  PGconn* conn = PQconnectdb(db.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::cerr << PQerrorMessage(conn);
+    PQfinish(conn);
+    return false;
+  }
+  const std::string id = Id(3, 0);
+  std::vector<double> grpc_ms, sql_ms, ratios;
+  int events = 0;
+  bool ok = true;
+  for (int i = 0; i < runs && ok; ++i) {
+    double g = 0, q = 0;
+    for (int j = 0; j < 2 && ok; ++j) {
+      const absl::Time start = absl::Now();
+      if ((i + j) % 2 == 0) {
+        size_t messages = 0;
+        ok = GetBigFlow(stub, &messages);
+        g = absl::ToDoubleMilliseconds(absl::Now() - start);
+      } else {
+        ok = SqlFlow(conn, id, &events);
+        q = absl::ToDoubleMilliseconds(absl::Now() - start);
+      }
+    }
+    grpc_ms.push_back(g);
+    sql_ms.push_back(q);
+    ratios.push_back(g / q);
+  }
+  PQfinish(conn);
+  if (!ok) return false;
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  std::printf("flow_vs_sql: pairs=%d sql_events=%d flow_ms=%.1f sql_ms=%.1f flow/sql=%.2f\n",
+              runs, events, median(grpc_ms), median(sql_ms), median(ratios));
+  return true;
+}
+
 // Times the Flows queries the targets name: GetServiceGraph over 24 h, GetFlow of the big
 // flow, a ListMessages page. Nine runs each (--runs); prints the medians. The graph window is
 // the 24 h from 2025-11-28 00:00 UTC (query_bench.sh spreads the events over it).
@@ -265,19 +349,7 @@ int Query() {
     edges = resp.edges_size();
     return st.ok();
   });
-  const double flow_ms = time("flow", [&] {
-    grpc::ClientContext ctx;
-    utracker::v1::GetFlowRequest req;
-    req.set_message_id(Id(3, 0));
-    // Parsed onto an arena, as utracker's CLI does: a big flow is thousands of small messages
-    // and strings, allocated in a few blocks and freed at once.
-    google::protobuf::Arena arena;
-    auto* resp = google::protobuf::Arena::CreateMessage<utracker::v1::GetFlowResponse>(&arena);
-    grpc::Status st = stub->GetFlow(&ctx, req, resp);
-    if (!st.ok()) std::cerr << "GetFlow: " << st.error_message() << "\n";
-    flow_messages = resp->messages_size();
-    return st.ok();
-  });
+  const double flow_ms = time("flow", [&] { return GetBigFlow(*stub, &flow_messages); });
   const double page_ms = time("page", [&] {
     grpc::ClientContext ctx;
     utracker::v1::ListMessagesRequest req;
@@ -290,6 +362,9 @@ int Query() {
     return st.ok();
   });
   std::printf("graph_edges=%zu flow_messages=%zu page_messages=%zu\n", edges, flow_messages, page);
+  if (!absl::GetFlag(FLAGS_db).empty() && flow_ms >= 0 && !failed) {
+    if (!FlowAgainstSql(*stub, absl::GetFlag(FLAGS_db), absl::GetFlag(FLAGS_runs))) return 1;
+  }
   std::printf("graph_ms=%.1f flow_ms=%.1f page_ms=%.1f\n", graph_ms, flow_ms, page_ms);
   return failed ? 1 : 0;
 }

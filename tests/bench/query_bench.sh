@@ -6,6 +6,9 @@
 #   GetServiceGraph over a 24 h window, GetFlow of the 1 000-message flow, a ListMessages page
 #   (50 messages of one service); then, with the server stopped, nine alert evaluations at
 #   the end of the generated day (10 000 of the messages stuck): alert_scan_ms=<median>.
+# Right after the queries, as a baseline in the same minutes: nine pairs of GetFlow and PostgreSQL alone
+# reading the same rows (the server's two queries, binary, fetched by libpq, not decoded):
+#   flow_vs_sql: ... flow_ms=<median> sql_ms=<median> flow/sql=<median of the pairs' ratios>
 # Targets (flow-queries issue): graph <= 200 ms, flow <= 20 ms, page <= 50 ms at 10 M events.
 # Last line: graph_ms=<median> flow_ms=<median> page_ms=<median> events=<N>
 # Usage: tests/bench/query_bench.sh [--events N]
@@ -59,10 +62,10 @@ echo "rollup fold: $EVENTS events in $((FOLD_MS / 1000)) s ($((EVENTS * 1000 / (
 # As autovacuum would in a running system: hint bits and the visibility map set after the
 # bulk load and the fold, so the timings do not depend on when autovacuum happens to run.
 psql "$URL" -qc "VACUUM (ANALYZE)"
-OUT="$("$BUILD/tests/bench/ingest_loadgen" query --server "$ADDR")"
+OUT="$("$BUILD/tests/bench/ingest_loadgen" query --server "$ADDR" --db "$URL")"
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=
 "$BUILD/tests/bench/ingest_loadgen" alertscan --db "$URL"
 # UTRACKER_LOG_LEVEL=debug UT_BENCH_SERVER_LOG=FILE keeps the server's log (rollup pass timings).
 if [ -n "${UT_BENCH_SERVER_LOG:-}" ]; then cp "$WORK/server.err" "$UT_BENCH_SERVER_LOG"; fi
-echo "$OUT" | head -1
+echo "$OUT" | head -n -1
 echo "$(echo "$OUT" | tail -1) events=$EVENTS"
