@@ -28,6 +28,7 @@
 #include "utracker/v1/alerts.grpc.pb.h"
 #include "utracker/v1/flows.grpc.pb.h"
 #include "wire/alert_rule.h"
+#include "wire/timestamp.h"
 
 namespace utracker::cli {
 namespace {
@@ -246,7 +247,13 @@ bool TimeRange(const Args& a, v1::ListMessagesRequest* req, std::ostream& err) {
       err << "utracker: --" << flag << " wants RFC 3339, e.g. 2026-11-28T10:00:00Z\n";
       return false;
     }
-    *ts = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
+    absl::StatusOr<google::protobuf::Timestamp> in_range =
+        wire::ToTimestamp(t, absl::StrCat("--", flag));
+    if (!in_range.ok()) {
+      err << "utracker: " << in_range.status().message() << "\n";
+      return false;
+    }
+    *ts = *std::move(in_range);
     return true;
   };
   if (a.Has("since")) {
@@ -255,7 +262,12 @@ bool TimeRange(const Args& a, v1::ListMessagesRequest* req, std::ostream& err) {
       err << "utracker: --since wants a duration such as 15m or 24h\n";
       return false;
     }
-    *req->mutable_from() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(absl::Now() - d));
+    absl::StatusOr<google::protobuf::Timestamp> from = wire::ToTimestamp(absl::Now() - d, "--since");
+    if (!from.ok()) {
+      err << "utracker: " << from.status().message() << "\n";
+      return false;
+    }
+    *req->mutable_from() = *std::move(from);
   }
   if (a.Has("from") && !set("from", req->mutable_from())) return false;
   if (a.Has("to") && !set("to", req->mutable_to())) return false;

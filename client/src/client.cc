@@ -41,8 +41,30 @@ absl::Status CheckConfig(Config& c) {
       c.max_batch_bytes == 0) {
     return absl::InvalidArgumentError("Config buffer and batch limits must be positive");
   }
-  if (c.min_backoff <= absl::ZeroDuration() || c.max_backoff < c.min_backoff) {
-    return absl::InvalidArgumentError("Config backoff: need 0 < min_backoff <= max_backoff");
+  // The server's limits: a request over them would be rejected whole, or refused and
+  // resent forever.
+  if (c.max_batch_events > wire::kMaxEventsPerRequest) {
+    return absl::InvalidArgumentError(absl::StrCat("Config.max_batch_events is at most ",
+                                                   wire::kMaxEventsPerRequest,
+                                                   " (the server's limit per request)"));
+  }
+  if (c.max_batch_bytes > wire::kMaxRequestBytes / 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Config.max_batch_bytes is at most ", wire::kMaxRequestBytes / 2,
+        " (half the server's request size limit: the event that fills a batch may go over)"));
+  }
+  // Finite and bounded: the worker waits for these, and a wait for an infinite (or huge)
+  // duration overflows the clock and returns at once, spinning.
+  if (c.min_backoff <= absl::ZeroDuration() || c.max_backoff < c.min_backoff ||
+      c.max_backoff > absl::Hours(1)) {
+    return absl::InvalidArgumentError(
+        "Config backoff: need 0 < min_backoff <= max_backoff <= 1h");
+  }
+  if (c.batch_delay < absl::ZeroDuration() || c.batch_delay > absl::Minutes(1)) {
+    return absl::InvalidArgumentError("Config.batch_delay: need 0 <= batch_delay <= 1m");
+  }
+  if (c.report_interval <= absl::ZeroDuration() || c.report_interval > absl::Hours(24)) {
+    return absl::InvalidArgumentError("Config.report_interval: need 0 < report_interval <= 24h");
   }
   if (!c.diagnostics) c.diagnostics = StderrDiagnostics(c.service);
   return absl::OkStatus();

@@ -45,7 +45,9 @@ v1::Envelope ClientCore::NewEnvelope(const v1::Envelope* parent, std::string con
   *env.mutable_created_at() =
       google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(absl::Now()));
   env.set_origin_service(config_.service);
-  env.set_content_type(std::string(content_type));
+  // Sanitised here too: the envelope is parsed by the next service, and protobuf refuses a
+  // whole message whose string field holds invalid UTF-8.
+  SetText(std::string(content_type), wire::kMaxContentTypeBytes, env.mutable_content_type());
   env.set_content(std::move(content));
   return env;
 }
@@ -111,16 +113,19 @@ void ClientCore::BuildEvent(client::internal::PendingEvent& p, v1::Event* e) {
   if (!options.error.empty()) {
     SetText(std::move(options.error), wire::kMaxErrorBytes, e->mutable_error());
   }
+  const bool attach = !options.hide_payload &&
+                      (options.with_payload || (config_.attach_payload_on_sent && p.kind == kSent));
+  // One place is kept for the "utracker.payload" note when a payload may be attached: an
+  // event over the limit would be rejected whole.
+  const size_t max_attributes = attach ? wire::kMaxAttributes - 1 : wire::kMaxAttributes;
   size_t attributes = 0;
   for (auto& [key, value] : options.attributes) {
-    if (++attributes > wire::kMaxAttributes) break;
+    if (++attributes > max_attributes) break;
     std::string k = key;
     wire::SanitizeText(&k, wire::kMaxAttributeKeyBytes);
     if (k.empty()) continue;
     SetText(std::move(value), wire::kMaxAttributeValueBytes, &(*e->mutable_attributes())[k]);
   }
-  const bool attach = !options.hide_payload &&
-                      (options.with_payload || (config_.attach_payload_on_sent && p.kind == kSent));
   if (!attach) return;
   if (std::optional<std::string> payload = FilterPayload(envelope)) {
     e->set_content(*std::move(payload));

@@ -36,7 +36,8 @@ class EventSink {
   virtual bool Send(const EncodedRequest& request) = 0;
   // Ends the current stream, waits until no callback is running, and returns how it ended.
   virtual absl::Status Close() = 0;
-  // Makes a blocked Send return false soon. Thread-safe; harmless without a stream.
+  // For shutdown: makes a blocked Send (or an Open waiting for the connection) return soon,
+  // and every later Open fail. Thread-safe; harmless without a stream.
   virtual void Cancel() = 0;
 };
 

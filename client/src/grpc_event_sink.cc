@@ -33,14 +33,18 @@ absl::Status GrpcEventSink::Open(ResponseFn on_response, ClosedFn on_closed) {
   // Fail fast while the server is down instead of queueing the stream in the channel; the
   // streamer owns the retry policy.
   context->set_wait_for_ready(false);
-  stream_.reset(
-      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, v1::LogEventsResponse>::Create(
-          channel_.get(), log_events_, context.get()));
-  if (!stream_) return absl::UnavailableError("cannot open LogEvents stream");
+  grpc::ClientContext* ctx = context.get();
   {
+    // Published before the stream is made: making it waits for the connection attempt
+    // (~20 s when the address drops packets), and Cancel must be able to end that wait.
     std::lock_guard<std::mutex> lock(mu_);
+    if (cancelled_) return absl::CancelledError("the LogEvents sink was cancelled");
     context_ = std::move(context);
   }
+  stream_.reset(
+      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, v1::LogEventsResponse>::Create(
+          channel_.get(), log_events_, ctx));
+  if (!stream_) return absl::UnavailableError("cannot open LogEvents stream");
   auto* stream = stream_.get();
   reader_ =
       std::thread([stream, on_response = std::move(on_response), on_closed = std::move(on_closed)] {
@@ -60,7 +64,10 @@ bool GrpcEventSink::Send(const EncodedRequest& request) {
 
 absl::Status GrpcEventSink::Close() {
   if (!stream_) return absl::OkStatus();
-  Cancel();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (context_) context_->TryCancel();
+  }
   if (reader_.joinable()) reader_.join();
   // Reads are done and the worker (our only writer) is here: Finish is safe now.
   grpc::Status st = stream_->Finish();
@@ -75,6 +82,7 @@ absl::Status GrpcEventSink::Close() {
 
 void GrpcEventSink::Cancel() {
   std::lock_guard<std::mutex> lock(mu_);
+  cancelled_ = true;
   if (context_) context_->TryCancel();
 }
 

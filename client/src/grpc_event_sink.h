@@ -29,8 +29,9 @@ class GrpcEventSink : public EventSink {
  private:
   std::shared_ptr<grpc::Channel> channel_;
   const grpc::internal::RpcMethod log_events_;
-  std::mutex mu_;                                 // guards context_ for Cancel
+  std::mutex mu_;                                 // guards context_ and cancelled_
   std::unique_ptr<grpc::ClientContext> context_;  // of the open stream
+  bool cancelled_ = false;                        // by Cancel: no stream opens after it
   std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, v1::LogEventsResponse>> stream_;
   std::thread reader_;
 };

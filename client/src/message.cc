@@ -10,6 +10,7 @@
 #include "utracker/client.h"
 #include "wire/event_validation.h"
 #include "wire/text.h"
+#include "wire/timestamp.h"
 
 namespace utracker {
 namespace {
@@ -31,6 +32,15 @@ absl::Status ValidateEnvelope(v1::Envelope& env) {
       "id", env.mutable_id(), env.mutable_parent_id(), env.mutable_root_id(), env.depth());
   if (!st.ok())
     return absl::InvalidArgumentError(absl::StrCat("not a utracker envelope: ", st.message()));
+  // An impossible time would overflow created_at() and cut ToJson() short.
+  if (env.has_created_at() && !wire::IsValidTimestamp(env.created_at())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "not a utracker envelope: created_at out of range (", env.created_at().seconds(), " s, ",
+        env.created_at().nanos(), " ns)"));
+  }
+  // Text a proto3 string must not hold: the envelope would not parse at the next service.
+  wire::SanitizeText(env.mutable_origin_service(), wire::kMaxServiceBytes);
+  wire::SanitizeText(env.mutable_content_type(), wire::kMaxContentTypeBytes);
   return absl::OkStatus();
 }
 
@@ -114,9 +124,7 @@ absl::StatusOr<Message> Message::FromHeaders(const std::map<std::string, std::st
     }
     env.set_depth(d);
   }
-  std::string origin = get(kHeaderOrigin);
-  wire::SanitizeText(&origin, wire::kMaxServiceBytes);
-  env.set_origin_service(std::move(origin));
+  env.set_origin_service(get(kHeaderOrigin));  // sanitised by ValidateEnvelope
   if (const std::string created = get(kHeaderCreatedAt); !created.empty()) {
     absl::Time t;
     std::string err;
@@ -124,8 +132,9 @@ absl::StatusOr<Message> Message::FromHeaders(const std::map<std::string, std::st
       return absl::InvalidArgumentError(
           absl::StrCat(kHeaderCreatedAt, " is not RFC 3339: ", wire::QuoteForError(created)));
     }
-    *env.mutable_created_at() =
-        google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
+    absl::StatusOr<google::protobuf::Timestamp> ts = wire::ToTimestamp(t, kHeaderCreatedAt);
+    if (!ts.ok()) return ts.status();
+    *env.mutable_created_at() = *std::move(ts);
   }
   env.set_content_type(std::string(content_type));
   env.set_content(std::move(content));

@@ -84,16 +84,26 @@ bool Streamer::Enqueue(PendingEvent event) {
 
 absl::Status Streamer::Flush(absl::Duration timeout) {
   std::unique_lock<std::mutex> lock(mu_);
+  // Done when every event logged before this call is acked: the oldest unacked one is newer.
+  // (A count of acked events would not do: acks come out of order — the server commits on
+  // several writers — and events logged after this call may be acked first.)
   const uint64_t target = stats_.logged;
   ++flushing_;
   wake_.notify_one();
   const bool done = settled_.wait_until(lock, absl::ToChronoTime(absl::Now() + timeout),
-                                        [&] { return completed_ >= target; });
+                                        [&] { return OldestUnacked() >= target; });
   --flushing_;
   if (done) return absl::OkStatus();
-  return absl::DeadlineExceededError(absl::StrCat(target - completed_, " events not acked yet (",
-                                                  buffer_.size(), " buffered, ", unacked_events_,
-                                                  " sent and waiting for an ack)"));
+  return absl::DeadlineExceededError(
+      absl::StrCat("events logged before the flush are not all acked yet (", buffer_.size(),
+                   " buffered, ", unacked_events_, " sent and waiting for an ack)"));
+}
+
+uint64_t Streamer::OldestUnacked() const {
+  if (!unacked_.empty()) return unacked_.begin()->second.first_event;  // seqs follow the order
+  if (building_from_ != kNone) return building_from_;
+  if (!buffer_.empty()) return taken_;
+  return stats_.logged;
 }
 
 void Streamer::Shutdown(absl::Duration timeout) {
@@ -107,12 +117,13 @@ void Streamer::Shutdown(absl::Duration timeout) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
-    lost = buffer_.size() + unacked_events_;
   }
   wake_.notify_all();
-  sink_->Cancel();  // a Send blocked by flow control returns now
+  sink_->Cancel();  // a Send blocked by flow control, or a stream being opened, returns now
   worker_.join();
   std::unique_lock<std::mutex> lock(mu_);
+  // Counted once the worker is gone: what it was building is in unacked_ by now.
+  lost = buffer_.size() + unacked_events_;
   ReportIfDue(lock, /*force=*/true);
   lock.unlock();
   if (lost > 0 && config_.diagnostics) {
@@ -223,6 +234,7 @@ void Streamer::SendNewBatches(std::unique_lock<std::mutex>& lock) {
   // Hold the lock as briefly as Enqueue's callers can tell: swap the whole buffer out when
   // it fits in one batch, else move one batch's worth.
   std::deque<PendingEvent> taken;
+  const uint64_t first_event = taken_;
   if (buffer_.size() <= config_.max_batch_events) {
     taken.swap(buffer_);
   } else {
@@ -231,6 +243,8 @@ void Streamer::SendNewBatches(std::unique_lock<std::mutex>& lock) {
       buffer_.pop_front();
     }
   }
+  taken_ += taken.size();
+  building_from_ = first_event;
   lock.unlock();
   // Cut by bytes too, so no request comes near the server's message size limit (a request
   // the server cannot take would otherwise be resent forever).
@@ -269,11 +283,14 @@ void Streamer::SendNewBatches(std::unique_lock<std::mutex>& lock) {
   }
   lock.lock();
   std::vector<std::shared_ptr<const EncodedRequest>> to_send;
+  uint64_t next_event = first_event;
   for (auto& r : requests) {
     unacked_events_ += static_cast<uint64_t>(r->events);
-    unacked_[r->seq] = Batch{r};
+    unacked_[r->seq] = Batch{r, next_event};
+    next_event += static_cast<uint64_t>(r->events);
     to_send.push_back(r);
   }
+  building_from_ = kNone;
   Write(lock, to_send);
 }
 
@@ -301,7 +318,6 @@ void Streamer::OnResponse(const v1::LogEventsResponse& response) {
   const uint64_t events = static_cast<uint64_t>(it->second.request->events);
   unacked_.erase(it);
   unacked_events_ -= events;
-  completed_ += events;
   stats_.acked += response.accepted();
   stats_.rejected += response.rejected_size();
   if (response.rejected_size() > 0) stats_.last_rejection = response.rejected(0).reason();

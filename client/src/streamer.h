@@ -61,6 +61,7 @@ class Streamer {
  private:
   struct Batch {
     std::shared_ptr<const EncodedRequest> request;
+    uint64_t first_event = 0;  // number (from 0, in Enqueue order) of its first event
   };
 
   void Run();
@@ -76,6 +77,10 @@ class Streamer {
   void OnResponse(const v1::LogEventsResponse& response);
   void OnClosed();
   void ReportIfDue(std::unique_lock<std::mutex>& lock, bool force = false);
+  // With mu_ held: the number of the oldest event not acked yet (buffered, being built or
+  // sent), or stats_.logged when every event is acked. Events are numbered from 0 in
+  // Enqueue order, and the worker keeps that order in its batches.
+  uint64_t OldestUnacked() const;
   absl::Duration NextBackoff();
 
   const std::unique_ptr<EventSink> sink_;
@@ -84,11 +89,15 @@ class Streamer {
 
   std::mutex mu_;
   std::condition_variable wake_;       // worker: events, acks, stream closed, stop
-  std::condition_variable settled_;    // Flush: buffer and unacked empty
+  std::condition_variable settled_;    // Flush: an ack arrived
   std::deque<PendingEvent> buffer_;    // guarded by mu_
   bool worker_idle_ = false;           // guarded by mu_: waiting with no deadline
   std::map<uint64_t, Batch> unacked_;  // guarded by mu_; by seq
-  uint64_t completed_ = 0;             // guarded by mu_: events of acked batches
+  uint64_t taken_ = 0;                 // guarded by mu_: events the worker took from buffer_
+  // guarded by mu_: number of the first event the worker took and has not yet put in
+  // unacked_ (it builds them with mu_ released); kNone when it holds none.
+  static constexpr uint64_t kNone = ~uint64_t{0};
+  uint64_t building_from_ = kNone;
   uint64_t unacked_events_ = 0;        // guarded by mu_
   uint64_t next_seq_ = 1;              // worker only
   bool connected_ = false;             // guarded by mu_

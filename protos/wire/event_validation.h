@@ -24,6 +24,10 @@ inline constexpr size_t kMaxAttributes = 64;
 inline constexpr size_t kMaxAttributeKeyBytes = 128;
 inline constexpr size_t kMaxAttributeValueBytes = 4 * 1024;
 inline constexpr uint32_t kMaxDepth = 10000;
+// One LogEventsRequest: at most this many events (more are all rejected) and bytes (the
+// server's gRPC receive limit; a bigger request fails the stream).
+inline constexpr int kMaxEventsPerRequest = 10000;
+inline constexpr int kMaxRequestBytes = 32 * 1024 * 1024;
 // How far ahead of the server's clock an event's occurred_at may be.
 inline constexpr absl::Duration kMaxClockSkew = absl::Hours(24);
 

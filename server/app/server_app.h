@@ -16,6 +16,7 @@
 #include "alerts/alert_notifier.h"
 #include "alerts/rules.h"
 #include "common/metrics_http.h"
+#include "wire/event_validation.h"
 
 namespace utracker::server {
 
@@ -65,7 +66,7 @@ struct ServerOptions {
   alerts::WebhookConfig webhooks;
   // How often WatchAlerts' feed reads the alerts table for changes.
   absl::Duration alert_poll_interval = absl::Milliseconds(500);
-  int max_receive_message_bytes = 32 * 1024 * 1024;
+  int max_receive_message_bytes = wire::kMaxRequestBytes;
 };
 
 // The wired server: storage, ingest writer, Tracker and Flows services, health and

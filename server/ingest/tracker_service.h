@@ -12,6 +12,7 @@
 #include "common/metrics.h"
 #include "ingest/batch_writer.h"
 #include "utracker/v1/tracker.grpc.pb.h"
+#include "wire/event_validation.h"
 
 namespace utracker::server::ingest {
 
@@ -33,7 +34,7 @@ class TrackerService final : public v1::Tracker::CallbackService {
  public:
   static constexpr int kMaxBatchesInFlight = 4;
   static constexpr size_t kMaxQueuedAcks = 8;
-  static constexpr int kMaxEventsPerRequest = 10000;
+  static constexpr int kMaxEventsPerRequest = wire::kMaxEventsPerRequest;
 
   struct Options {
     size_t max_inflight_bytes = 256 << 20;

@@ -14,8 +14,9 @@ namespace utracker::testing {
 
 // A fake server for the client's Streamer: "commits" events into a set (deduplicating like
 // the real one) and acks them, and on demand fails to open, breaks streams after some
-// requests (before or after committing them), stops acking, stalls Send until released,
-// or rejects events named "reject-me". Thread-safe; a test keeps a pointer to it after the
+// requests (before or after committing them), stops acking, holds back the first ack (so
+// acks arrive out of order), stalls Send until released, or rejects events named
+// "reject-me". Thread-safe; a test keeps a pointer to it after the
 // Streamer takes ownership.
 class FakeEventSink : public client::internal::EventSink {
  public:
@@ -25,6 +26,7 @@ class FakeEventSink : public client::internal::EventSink {
     bool commit_before_break = false;  // that request is committed but never acked
     bool ack = true;                   // ack committed requests
     bool stall = false;                // Send blocks until Set(stall=false) or Cancel
+    bool hold_first_ack = false;       // the first request's ack waits for ReleaseHeldAck
   };
 
   void Set(const Knobs& knobs) {
@@ -40,10 +42,10 @@ class FakeEventSink : public client::internal::EventSink {
       --knobs_.fail_opens;
       return absl::UnavailableError("fake: connection refused");
     }
+    if (cancelled_) return absl::CancelledError("fake: cancelled");
     on_response_ = std::move(on_response);
     on_closed_ = std::move(on_closed);
     open_ = true;
-    cancelled_ = false;
     return absl::OkStatus();
   }
 
@@ -84,6 +86,10 @@ class FakeEventSink : public client::internal::EventSink {
       response.set_accepted(response.accepted() + 1);
     }
     if (breaks) return Break(lock);
+    if (knobs_.hold_first_ack && requests_ == 1) {
+      held_ack_ = response;
+      return true;
+    }
     if (knobs_.ack) {
       ResponseFn on_response = on_response_;
       lock.unlock();
@@ -98,10 +104,20 @@ class FakeEventSink : public client::internal::EventSink {
     return absl::OkStatus();
   }
 
+  // As the real sink: sticky, no stream opens after it.
   void Cancel() override {
     std::lock_guard<std::mutex> lock(mu_);
     cancelled_ = true;
     cv_.notify_all();
+  }
+
+  // Sends the ack Knobs::hold_first_ack kept back (acks now arrive out of order).
+  void ReleaseHeldAck() {
+    std::unique_lock<std::mutex> lock(mu_);
+    ResponseFn on_response = on_response_;
+    const v1::LogEventsResponse held = held_ack_;
+    lock.unlock();
+    on_response(held);
   }
 
   // Blocks until Send has been entered at least `n` times.
@@ -171,6 +187,7 @@ class FakeEventSink : public client::internal::EventSink {
   std::set<std::string> stored_;
   size_t duplicates_ = 0;
   v1::Event last_event_;
+  v1::LogEventsResponse held_ack_;
 };
 
 }  // namespace utracker::testing

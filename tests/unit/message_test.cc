@@ -1,11 +1,19 @@
-// The client library's envelope API and payload filters.
+// The client library's envelope API, payload filters, configuration and shutdown.
+#include <arpa/inet.h>
 #include <google/protobuf/timestamp.pb.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "client_core.h"
 #include "support/fake_event_sink.h"
 #include "utracker/utracker.h"
+#include "wire/event_validation.h"
 #include "wire/uuid.h"
 
 namespace utracker {
@@ -98,6 +106,40 @@ TEST(Message, GarbageGivesAClearErrorNotACrash) {
                    .ok());
 }
 
+// Times protobuf cannot hold (its conversions abort the process) are refused with a reason.
+TEST(Message, ImpossibleCreationTimesAreRefusedNotACrash) {
+  const std::string id = Message::Pack("").id();
+  for (const char* t : {"10000-01-01T00:00:00Z", "0000-01-01T00:00:00Z", "infinite-future",
+                        "infinite-past"}) {
+    absl::StatusOr<Message> m =
+        Message::FromHeaders({{"utracker-id", id}, {"utracker-created-at", t}}, "c");
+    EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument) << t;
+    EXPECT_TRUE(absl::StrContains(m.status().message(), "out of range")) << m.status();
+  }
+  EXPECT_TRUE(
+      Message::FromHeaders({{"utracker-id", id}, {"utracker-created-at", "9999-12-31T23:59:59Z"}},
+                           "c")
+          .ok());
+
+  v1::Envelope env;
+  ASSERT_TRUE(env.ParseFromString(Message::Pack("x").ToBytes()));
+  for (auto [seconds, nanos] : {std::pair<int64_t, int32_t>{1000000000000000, 0}, {10, -5},
+                                {10, 1000000000}, {-70000000000, 0}}) {
+    env.mutable_created_at()->set_seconds(seconds);
+    env.mutable_created_at()->set_nanos(nanos);
+    absl::StatusOr<Message> m = Message::Unpack(env.SerializeAsString());
+    EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument) << seconds << " " << nanos;
+  }
+}
+
+// A content type with invalid UTF-8 would make the envelope unparsable at the next service.
+TEST(Message, ContentTypeIsSanitisedSoTheEnvelopeStillUnpacks) {
+  Message m = Message::Pack("x", "text/plain; charset=\xff");
+  absl::StatusOr<Message> back = Message::Unpack(m.ToBytes());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->content_type(), "text/plain; charset=\xef\xbf\xbd");
+}
+
 // Events built by a client core whose streamer writes to a fake server.
 class LoggingTest : public ::testing::Test {
  protected:
@@ -176,6 +218,25 @@ TEST_F(LoggingTest, AFailingOrThrowingFilterDropsThePayload) {
   EXPECT_EQ(core_->payloads_dropped(), 1u);
 }
 
+// The payload note comes on top of the user's attributes: with 64 of them the event would
+// be over the server's limit and rejected whole.
+TEST_F(LoggingTest, ThePayloadNoteNeverTakesAnEventOverTheAttributeLimit) {
+  Make({DropPayload()});
+  LogOptions o;
+  o.with_payload = true;
+  for (size_t i = 0; i < wire::kMaxAttributes + 5; ++i) {
+    o.attributes[absl::StrCat("k", 100 + i)] = "v";
+  }
+  v1::Event e = LogAndGet(core_->NewEnvelope(nullptr, "x", "text/plain"), kSent, o);
+  EXPECT_EQ(static_cast<size_t>(e.attributes_size()), wire::kMaxAttributes);
+  EXPECT_EQ(e.attributes().at("utracker.payload"), "dropped by filter");
+  EXPECT_TRUE(wire::ValidateAndNormalizeEvent(e, absl::Now()).ok());
+
+  o.with_payload = false;  // no note possible: all 64 are kept
+  e = LogAndGet(core_->NewEnvelope(nullptr, "x", "text/plain"), kSent, o);
+  EXPECT_EQ(static_cast<size_t>(e.attributes_size()), wire::kMaxAttributes);
+}
+
 TEST_F(LoggingTest, RedactorDropsNonJsonAndMalformedJson) {
   Make({RedactJsonKeys({"password"})});
   LogOptions o;
@@ -208,6 +269,94 @@ TEST(Config, FromEnvironment) {
   }
   Config bad;
   EXPECT_EQ(Client::Create(bad).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Limits the server enforces, and durations the worker waits for, are checked up front.
+TEST(Config, LimitsAndDurationsTheLibraryCannotKeepAreRefused) {
+  auto with = [](auto change) {
+    Config c;
+    c.service = "alice";
+    c.server = "127.0.0.1:1";
+    change(c);
+    return Client::Create(c).status();
+  };
+  EXPECT_TRUE(with([](Config&) {}).ok());
+  EXPECT_TRUE(with([](Config& c) { c.max_batch_events = wire::kMaxEventsPerRequest; }).ok());
+  const std::vector<std::pair<std::string, absl::Status>> refused = {
+      {"max_batch_events", with([](Config& c) { c.max_batch_events = 20000; })},
+      {"max_batch_bytes", with([](Config& c) { c.max_batch_bytes = 64 << 20; })},
+      {"report_interval",
+       with([](Config& c) { c.report_interval = absl::InfiniteDuration(); })},
+      {"report_interval", with([](Config& c) { c.report_interval = absl::ZeroDuration(); })},
+      {"batch_delay", with([](Config& c) { c.batch_delay = absl::InfiniteDuration(); })},
+      {"backoff", with([](Config& c) { c.max_backoff = absl::InfiniteDuration(); })},
+  };
+  for (const auto& [field, status] : refused) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << field;
+    EXPECT_TRUE(absl::StrContains(status.message(), field)) << status;
+  }
+}
+
+// A local address that drops connection attempts, as a firewalled host does: a listener
+// nobody accepts from, with its queue full.
+class BlackHole {
+ public:
+  BlackHole() {
+    listener_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    if (bind(listener_, reinterpret_cast<sockaddr*>(&a), len) != 0 || listen(listener_, 0) != 0 ||
+        getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      ADD_FAILURE() << "cannot listen on loopback";
+    }
+    addr_ = a;
+    for (int i = 0; i < 2; ++i) fillers_.push_back(Connect());
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ~BlackHole() {
+    for (int fd : fillers_) close(fd);
+    close(listener_);
+  }
+  std::string address() const { return absl::StrCat("127.0.0.1:", ntohs(addr_.sin_port)); }
+  // Whether a new connection attempt is still unanswered after `wait`.
+  bool Drops(absl::Duration wait) {
+    const int fd = Connect();
+    pollfd p{fd, POLLOUT, 0};
+    const int ready = poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(wait)));
+    close(fd);
+    return ready == 0;
+  }
+
+ private:
+  int Connect() {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    connect(fd, reinterpret_cast<const sockaddr*>(&addr_), sizeof(addr_));
+    return fd;
+  }
+  int listener_ = -1;
+  sockaddr_in addr_{};
+  std::vector<int> fillers_;
+};
+
+// Opening the stream waits for the connection attempt (~20 s when packets are dropped);
+// Shutdown must not wait for that.
+TEST(ClientShutdown, ReturnsPromptlyWhileTheServerAddressDropsConnections) {
+  BlackHole hole;
+  ASSERT_TRUE(hole.Drops(absl::Milliseconds(300)))
+      << "this kernel answered a connection to a full listener; the test cannot run here";
+  Config c;
+  c.service = "alice";
+  c.server = hole.address();
+  c.diagnostics = [](absl::string_view) {};
+  absl::StatusOr<std::shared_ptr<Client>> client = Client::Create(c);
+  ASSERT_TRUE(client.ok()) << client.status();
+  (*client)->Pack("x").Log(kSent);
+  absl::SleepFor(absl::Milliseconds(300));  // the worker is opening the stream by now
+  const absl::Time start = absl::Now();
+  (*client)->Shutdown(absl::Milliseconds(200));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
 }
 
 }  // namespace

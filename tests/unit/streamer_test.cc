@@ -4,7 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-
+#include <chrono>
+#include <future>
 #include <thread>
 
 #include "support/event_factory.h"
@@ -247,6 +248,30 @@ TEST_F(StreamerTest, ShutdownReturnsPromptlyWhenTheServerStallsForever) {
   for (const auto& line : Diagnostics())
     reported |= line.find("not delivered") != std::string::npos;
   EXPECT_TRUE(reported);
+}
+
+// The server acks out of order (its writers commit in parallel): Flush waits for the events
+// logged before it, not for as many acks as there were such events.
+TEST_F(StreamerTest, FlushWaitsForItsOwnEventsWhenLaterOnesAreAckedFirst) {
+  FakeEventSink::Knobs k;
+  k.hold_first_ack = true;
+  sink_->Set(k);
+  Start();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(streamer_->Enqueue(NewEvent()));
+  sink_->AwaitSends(1);  // the first 10: stored, their ack held back
+  auto flushed = std::async(std::launch::async, [&] { return streamer_->Flush(absl::Seconds(20)); });
+  absl::SleepFor(absl::Milliseconds(100));  // Flush has taken its target (10 events)
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(streamer_->Enqueue(NewEvent()));
+  for (int i = 0; i < 500 && streamer_->stats().acked < 10; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(streamer_->stats().acked, 10u) << "the later 10 are acked";
+  EXPECT_EQ(flushed.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout)
+      << "Flush returned while the events logged before it were not acked";
+  sink_->ReleaseHeldAck();
+  ASSERT_EQ(flushed.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_TRUE(flushed.get().ok());
+  EXPECT_EQ(streamer_->stats().acked, 20u);
 }
 
 TEST_F(StreamerTest, UnackedBatchesAreBoundedWhileTheServerDoesNotAck) {
