@@ -429,6 +429,10 @@ absl::StatusOr<v1::TrackedMessage> PgFlowStore::GetMessage(const std::string& me
           absl::StrCat("SELECT ", kMessageColumns, " FROM messages WHERE id = $1::uuid"),
           message_id, include_content);
       if (rows.empty()) {
+        // Ended before the connection goes back: returned inside the transaction, another
+        // query thread could borrow it while the ROLLBACK of `tx` was still to come (two
+        // threads on one connection; one of them hung for good).
+        tx.commit();
         pool_->Return(std::move(conn));
         return absl::NotFoundError(absl::StrCat("no events stored for message ", message_id));
       }
