@@ -1,7 +1,9 @@
 #include "ingest/batch_writer.h"
 
 #include <algorithm>
+#include <exception>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
 namespace utracker::server::ingest {
@@ -95,7 +97,17 @@ void BatchWriter::StoreAndReport(storage::EventStore* sink, std::vector<PendingB
     events.insert(events.end(), b.events.begin(), b.events.end());
   }
   const absl::Time start = absl::Now();
-  absl::StatusOr<storage::StoreResult> result = sink->Store(events);
+  // An exception (std::bad_alloc, say) must not end the writer thread, which would end the
+  // process: the batches fail unacked instead, and their clients resend them.
+  absl::StatusOr<storage::StoreResult> result = [&]() -> absl::StatusOr<storage::StoreResult> {
+    try {
+      return sink->Store(events);
+    } catch (const std::exception& e) {
+      return absl::InternalError(absl::StrCat("storing events: ", e.what()));
+    } catch (...) {
+      return absl::InternalError("storing events: unknown exception");
+    }
+  }();
   if (IngestMetrics* m = options_.metrics) {
     m->postgres_up->Set(result.ok() || result.status().code() != absl::StatusCode::kUnavailable);
     if (result.ok()) {

@@ -14,10 +14,15 @@ absl::Status StatusFromSqlState(absl::string_view sqlstate, absl::string_view me
   const std::string text =
       absl::StrCat(context, ": ", absl::StripTrailingAsciiWhitespace(message),
                    sqlstate.empty() ? "" : absl::StrCat(" (SQLSTATE ", sqlstate, ")"));
-  // Class 08: connection exception; 57P0x: the server is shutting down or starting up;
-  // 53: out of resources (disk full, too many connections) — all worth retrying later.
+  // The database cannot do the work now, whatever the data — all worth retrying later, and
+  // what health checks report as NOT_SERVING: class 08, connection exception; 57P0x, the
+  // server is shutting down or starting up; 53, out of resources (disk full, too many
+  // connections); 57014, a statement cancelled (our statement timeout: tables locked or the
+  // server stalled); 25006, a read-only transaction (a standby, or after a failover);
+  // 55P03, a lock not available; 40003, statement completion unknown; 58, system error (I/O).
   if (sqlstate.empty() || absl::StartsWith(sqlstate, "08") || absl::StartsWith(sqlstate, "57P") ||
-      absl::StartsWith(sqlstate, "53")) {
+      absl::StartsWith(sqlstate, "53") || absl::StartsWith(sqlstate, "58") ||
+      sqlstate == "57014" || sqlstate == "25006" || sqlstate == "55P03" || sqlstate == "40003") {
     return absl::UnavailableError(text);
   }
   if (sqlstate == "40001" || sqlstate == "40P01") return absl::AbortedError(text);

@@ -382,7 +382,11 @@ absl::StatusOr<StoreResult> PgEventStore::Store(absl::Span<const v1::Event* cons
   StoreResult result;
   if (events.empty()) return result;
   UTRACKER_RETURN_IF_ERROR(EnsureConnected());
-  UTRACKER_RETURN_IF_ERROR(StoreSplitting(events, 0, &result));
+  absl::Status st = StoreSplitting(events, 0, &result);
+  // The database could not do the work (timeout, read-only after a failover, ...): the next
+  // try starts on a new connection, which a multi-host URL points at the current primary.
+  if (st.code() == absl::StatusCode::kUnavailable) Disconnect();
+  if (!st.ok()) return st;
   return result;
 }
 

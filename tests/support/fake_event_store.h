@@ -3,6 +3,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <new>
 #include <set>
 #include <string>
 #include <vector>
@@ -13,7 +14,8 @@ namespace utracker::testing {
 
 // An in-memory EventStore for unit tests of the code in front of storage. It dedupes by
 // event_id like the real one, can be told to fail (UNAVAILABLE), to stall until released,
-// or to refuse events whose name is "poison". Thread-safe; the state is shared so a test
+// to refuse events whose name is "poison", or to throw (as an allocation failure would) on
+// one named "throw". Thread-safe; the state is shared so a test
 // keeps a pointer after handing ownership to a writer.
 class FakeEventStore : public server::storage::EventStore {
  public:
@@ -25,6 +27,9 @@ class FakeEventStore : public server::storage::EventStore {
     stalled_.notify_all();
     released_.wait(lock, [this] { return !stall_; });
     if (fail_) return absl::UnavailableError("fake: database down");
+    for (const v1::Event* e : events) {
+      if (e->name() == "throw") throw std::bad_alloc();
+    }
     server::storage::StoreResult r;
     for (size_t i = 0; i < events.size(); ++i) {
       if (events[i]->name() == "poison") {

@@ -83,6 +83,21 @@ TEST_F(BatchWriterTest, StoreFailureFailsEveryBatchOfThePass) {
   EXPECT_EQ(store_->stored(), 0u);
 }
 
+// An exception from the store (an allocation failure, say) fails that pass's batches
+// unacked; the writer thread lives on and stores the next ones.
+TEST_F(BatchWriterTest, AStoreThatThrowsFailsThePassAndTheWriterGoesOn) {
+  std::promise<Outcome> a, b;
+  PendingBatch bad = MakeBatch(2, &a);
+  bad.events[1]->set_name("throw");
+  writer_.Submit(std::move(bad));
+  Outcome oa = a.get_future().get();
+  EXPECT_EQ(oa.status.code(), absl::StatusCode::kInternal);
+  EXPECT_NE(oa.status.message().find("storing events"), absl::string_view::npos) << oa.status;
+  writer_.Submit(MakeBatch(3, &b));
+  EXPECT_TRUE(b.get_future().get().status.ok());
+  EXPECT_EQ(store_->stored(), 3u);
+}
+
 TEST_F(BatchWriterTest, StopStoresWhatIsQueuedThenRefuses) {
   std::promise<Outcome> a, b, late;
   store_->SetStall(true);
