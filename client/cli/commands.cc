@@ -330,11 +330,9 @@ int RunGraph(const Args& a, std::ostream& out, std::ostream& err) {
     err << "utracker graph: --format is dot, mermaid, svg, png or json\n";
     return kExitUsage;
   }
-  v1::ListMessagesRequest range;  // reuses the --since/--from/--to parsing
-  if (!a.Has("since") && !a.Has("from")) {
-    *range.mutable_from() =
-        TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(absl::Now() - absl::Hours(1)));
-  }
+  // Reuses the --since/--from/--to parsing. Without --since or --from the server takes the
+  // hour before `to` (now, without --to).
+  v1::ListMessagesRequest range;
   if (!TimeRange(a, &range, err)) return kExitUsage;
   if ((format == "svg" || format == "png") && !HaveDot(err)) return kExitFailed;
   absl::Duration timeout;
@@ -556,7 +554,7 @@ const std::map<std::string, Command>& Commands() {
         "[--since 1h | --from T --to T] [--limit N] [--page_token T] [--format text|json]",
         {{"service", "messages this service logged anything about"},
          {"destination", "messages sent to this destination"},
-         {"state", "in_flight|received|processed|failed"},
+         {"state", "in_flight|received|processed|failed|stuck"},
          {"kind", "messages with an event of this kind"},
          {"since", "first seen within this duration, e.g. 15m, 24h"},
          {"from", "first seen at or after (RFC 3339)"},

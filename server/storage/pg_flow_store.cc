@@ -342,12 +342,19 @@ void ReadBinaryEvent(const BinaryRow& row, v1::Event* e) {
   text(9, [e](const char* p, size_t n) { e->set_error(p, n); });
 }
 
+// The flow's root: the root of the message asked about or, when that message has no events
+// of its own (a root nobody logged, only its descendants did), the id itself if other
+// messages name it as their root. The second probe runs only when the first finds nothing.
+#define UTRACKER_FLOW_ROOT                                                          \
+  "COALESCE((SELECT root_id FROM messages WHERE id = $1::uuid),"                    \
+  " (SELECT root_id FROM messages WHERE root_id = $1::uuid LIMIT 1))"
+
 // In answer order straight from messages_root_order_idx (migration 0010): no sort.
 constexpr const char* kFlowMessagesStatement = "flow_messages";
 constexpr const char* kFlowMessagesSql =
     "SELECT depth, first_seen_at, id, root_id, origin_service, parent_id, content_type,"
     " CASE WHEN $2::bool THEN content END"
-    " FROM messages WHERE root_id = (SELECT root_id FROM messages WHERE id = $1::uuid)"
+    " FROM messages WHERE root_id = " UTRACKER_FLOW_ROOT
     " ORDER BY depth, first_seen_at, id LIMIT $3::int8";
 // The root is looked up here too, so both queries go in one round trip. The events come
 // through a cursor, fetched in chunks: every chunk's rows are decoded here while PostgreSQL
@@ -359,7 +366,8 @@ constexpr const char* kFlowEventsCursorSql =
     "DECLARE flow_events BINARY NO SCROLL CURSOR FOR"
     " SELECT event_id, message_id, service, instance, kind, name, occurred_at,"
     " destination, attributes, error FROM events"
-    " WHERE root_id = (SELECT root_id FROM messages WHERE id = $1::uuid)";
+    " WHERE root_id = " UTRACKER_FLOW_ROOT;
+#undef UTRACKER_FLOW_ROOT
 constexpr int kFirstEventChunk = 250;
 constexpr int kEventChunk = 500;
 

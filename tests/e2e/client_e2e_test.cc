@@ -141,6 +141,15 @@ TEST(ClientE2E, CliLogsEventsAndShowsTheFlow) {
   EXPECT_EQ(grc, 0);
   EXPECT_TRUE(absl::StrContains(graph, "\"bob\" -> \"carl\" [label=\"1 msgs, p95 ")) << graph;
   EXPECT_TRUE(absl::StrContains(graph, "1 failed\", color=red")) << graph;
+  // --to alone: the hour before it (the server's default window), not an error.
+  const std::string soon =
+      absl::FormatTime(absl::RFC3339_sec, absl::Now() + absl::Minutes(1), absl::UTCTimeZone());
+  auto [torc, to_graph] = Cli({"graph", addr, "--to", soon});
+  EXPECT_EQ(torc, 0) << to_graph;
+  EXPECT_TRUE(absl::StrContains(to_graph, "\"bob\" -> \"carl\"")) << to_graph;
+  // A time protobuf cannot hold is a usage error, not a crash.
+  auto [farrc, far] = Cli({"messages", addr, "--from", "0000-01-01T00:00:00Z"});
+  EXPECT_EQ(farrc, 2) << far;  // it aborted (134) before
   auto [svgrc, svg] = Cli({"graph", addr, "--format", "svg"});
   EXPECT_EQ(svgrc, 0);
   EXPECT_TRUE(absl::StrContains(svg, "<svg")) << "Graphviz renders it (installed by the test command)";

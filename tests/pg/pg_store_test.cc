@@ -244,6 +244,26 @@ TEST_F(PgStoreTest, FlowStoreReturnsMessagesAndFlowsOfThreeGenerations) {
             absl::StatusCode::kNotFound);
 }
 
+// A root nobody logged (only its children did) still names its flow: GetFlow of it answers
+// with the children, as GetFlow of any child does; GetMessage of it is NOT_FOUND (no events).
+TEST_F(PgStoreTest, GetFlowOfARootWithoutEventsOfItsOwnAnswersWithItsFlow) {
+  const std::string root = wire::NewUuidV7(), a = wire::NewUuidV7(), b = wire::NewUuidV7();
+  std::vector<v1::Event> events = {
+      MakeEvent(a, "bob", v1::EVENT_KIND_SENT, t0_, root, root, 1),
+      MakeEvent(b, "carl", v1::EVENT_KIND_SENT, t0_ + absl::Seconds(1), a, root, 2)};
+  ASSERT_TRUE(store_->Store(Ptrs(events)).ok());
+  PgFlowStore flows(db_.url());
+  v1::GetFlowResponse by_root, by_child;
+  ASSERT_TRUE(flows.GetFlow(root, false, 10, &by_root).ok());
+  ASSERT_TRUE(flows.GetFlow(b, false, 10, &by_child).ok());
+  EXPECT_EQ(by_root.root_id(), root);
+  ASSERT_EQ(by_root.messages_size(), 2);
+  EXPECT_EQ(by_root.messages(0).id(), a);
+  EXPECT_EQ(by_root.messages(1).id(), b);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(by_root, by_child));
+  EXPECT_EQ(flows.GetMessage(root, false).status().code(), absl::StatusCode::kNotFound);
+}
+
 // GetFlow fetches a flow's events in chunks through a cursor (250, then 500 at a time while
 // chunks come back full): a flow of many chunks comes back whole, each event in its message
 // and in order, and the connection serves the next reads (also after a flow that was not
