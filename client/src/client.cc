@@ -37,8 +37,8 @@ absl::Status CheckConfig(Config& c) {
   if (c.instance.empty()) c.instance = HostName();
   wire::SanitizeText(&c.instance, wire::kMaxInstanceBytes);
   if (c.server.empty()) return absl::InvalidArgumentError("Config.server is required");
-  if (c.max_buffered_events == 0 || c.max_batch_events == 0 || c.max_unacked_batches == 0 ||
-      c.max_batch_bytes == 0) {
+  if (c.max_buffered_events == 0 || c.max_buffered_bytes == 0 || c.max_batch_events == 0 ||
+      c.max_unacked_batches == 0 || c.max_batch_bytes == 0) {
     return absl::InvalidArgumentError("Config buffer and batch limits must be positive");
   }
   // The server's limits: a request over them would be rejected whole, or refused and

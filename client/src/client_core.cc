@@ -79,10 +79,31 @@ void ClientCore::Log(std::shared_ptr<const v1::Envelope> envelope, EventKind kin
   }
   try {
     client::internal::PendingEvent p;
-    p.envelope = std::move(envelope);
     p.kind = kind;
     p.at = absl::Now();
     p.options = options;
+    p.attach_payload = !options.hide_payload &&
+                       (options.with_payload || (config_.attach_payload_on_sent && kind == kSent));
+    // What the buffered event keeps alive, for max_buffered_bytes. An envelope whose content
+    // is not sent is not kept whole: a big message would stay in memory until the event is
+    // sent (and the buffer bound would say nothing about bytes).
+    p.bytes = sizeof(p) + options.name.size() + options.destination.size() + options.error.size();
+    for (const auto& [key, value] : options.attributes) {
+      p.bytes += key.size() + value.size() + 64;  // the map node
+    }
+    constexpr size_t kKeepWholeUpTo = 1024;
+    if (!p.attach_payload && envelope->content().size() > kKeepWholeUpTo) {
+      auto lineage = std::make_shared<v1::Envelope>();
+      lineage->set_id(envelope->id());
+      lineage->set_parent_id(envelope->parent_id());
+      lineage->set_root_id(envelope->root_id());
+      lineage->set_depth(envelope->depth());
+      lineage->set_origin_service(envelope->origin_service());
+      envelope = std::move(lineage);
+    }
+    p.bytes += sizeof(v1::Envelope) + envelope->id().size() * 3 +
+               envelope->origin_service().size() + envelope->content().size();
+    p.envelope = std::move(envelope);
     streamer_->Enqueue(std::move(p));
   } catch (...) {
     // Only allocation can throw here; the service must not pay for it.
@@ -113,8 +134,7 @@ void ClientCore::BuildEvent(client::internal::PendingEvent& p, v1::Event* e) {
   if (!options.error.empty()) {
     SetText(std::move(options.error), wire::kMaxErrorBytes, e->mutable_error());
   }
-  const bool attach = !options.hide_payload &&
-                      (options.with_payload || (config_.attach_payload_on_sent && p.kind == kSent));
+  const bool attach = p.attach_payload;
   // One place is kept for the "utracker.payload" note when a payload may be attached: an
   // event over the limit would be rejected whole.
   const size_t max_attributes = attach ? wire::kMaxAttributes - 1 : wire::kMaxAttributes;

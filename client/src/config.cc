@@ -25,6 +25,14 @@ absl::StatusOr<Config> ConfigFromEnv(Config base) {
     }
     base.max_buffered_events = n;
   }
+  if (const char* v = env("UTRACKER_MAX_BUFFERED_BYTES")) {
+    size_t n = 0;
+    if (!absl::SimpleAtoi(v, &n) || n == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("UTRACKER_MAX_BUFFERED_BYTES=", v, ": want a positive integer"));
+    }
+    base.max_buffered_bytes = n;
+  }
   if (const char* v = env("UTRACKER_REDACT_KEYS")) {
     std::vector<std::string> keys;
     for (absl::string_view k : absl::StrSplit(v, ',')) {

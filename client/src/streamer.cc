@@ -66,11 +66,13 @@ Streamer::~Streamer() { Shutdown(absl::ZeroDuration()); }
 
 bool Streamer::Enqueue(PendingEvent event) {
   std::unique_lock<std::mutex> lock(mu_);
-  if (stopping_ || buffer_.size() >= config_.max_buffered_events) {
+  if (stopping_ || buffer_.size() >= config_.max_buffered_events ||
+      buffered_bytes_ + event.bytes > config_.max_buffered_bytes) {
     lock.unlock();
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
+  buffered_bytes_ += event.bytes;
   buffer_.push_back(std::move(event));
   ++stats_.logged;
   // Wake the worker only when it sleeps without a deadline or a batch just filled: a futex
@@ -244,6 +246,7 @@ void Streamer::SendNewBatches(std::unique_lock<std::mutex>& lock) {
     }
   }
   taken_ += taken.size();
+  for (const PendingEvent& p : taken) buffered_bytes_ -= p.bytes;
   building_from_ = first_event;
   lock.unlock();
   // Cut by bytes too, so no request comes near the server's message size limit (a request
@@ -341,9 +344,10 @@ void Streamer::ReportIfDue(std::unique_lock<std::mutex>& lock, bool force) {
   std::vector<std::string> lines;
   const uint64_t dropped = dropped_.load(std::memory_order_relaxed);
   if (dropped > dropped_reported_) {
-    lines.push_back(absl::StrCat("dropped ", dropped - dropped_reported_, " events: the buffer of ",
-                                 config_.max_buffered_events,
-                                 " was full (server slow or unreachable)"));
+    lines.push_back(absl::StrCat("dropped ", dropped - dropped_reported_,
+                                 " events: the buffer (", config_.max_buffered_events,
+                                 " events, ", config_.max_buffered_bytes,
+                                 " bytes) was full (server slow or unreachable)"));
     dropped_reported_ = dropped;
   }
   if (stats_.rejected > rejected_reported_) {

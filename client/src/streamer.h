@@ -29,6 +29,8 @@ struct PendingEvent {
   v1::EventKind kind = v1::EVENT_KIND_UNSPECIFIED;
   absl::Time at;
   LogOptions options;
+  bool attach_payload = false;  // decided once, by Log
+  size_t bytes = 0;             // what it holds, about: counted against max_buffered_bytes
 };
 
 // Builds the wire event from a pending one (event id, sanitising, payload filters). Called
@@ -43,7 +45,8 @@ using EventBuilder = std::function<void(PendingEvent& pending, v1::Event* out)>;
 // order (the server stores re-sent events once). At most `max_unacked_batches` are in flight;
 // beyond that the worker waits for acks, the buffer fills, and Enqueue drops (counted).
 //
-// Memory is bounded by max_buffered_events + max_unacked_batches * max_batch_events events.
+// Memory is bounded by max_buffered_events events of max_buffered_bytes bytes in the buffer,
+// plus max_unacked_batches requests of at most max_batch_bytes (and one event) each.
 // Thread-safe.
 class Streamer {
  public:
@@ -91,6 +94,7 @@ class Streamer {
   std::condition_variable wake_;       // worker: events, acks, stream closed, stop
   std::condition_variable settled_;    // Flush: an ack arrived
   std::deque<PendingEvent> buffer_;    // guarded by mu_
+  size_t buffered_bytes_ = 0;          // guarded by mu_: the `bytes` of buffer_'s events
   bool worker_idle_ = false;           // guarded by mu_: waiting with no deadline
   std::map<uint64_t, Batch> unacked_;  // guarded by mu_; by seq
   uint64_t taken_ = 0;                 // guarded by mu_: events the worker took from buffer_

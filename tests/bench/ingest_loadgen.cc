@@ -450,6 +450,7 @@ int Stream(int64_t n) {  // n is rounded down to whole messages
     c.instance = absl::StrCat(name, "-0");
     c.server = absl::GetFlag(FLAGS_server);
     c.max_buffered_events = 200000;
+    c.max_buffered_bytes = size_t{1} << 30;  // the producers keep below 150 000 events
     auto client = utracker::Client::Create(c);
     if (!client.ok()) {
       std::cerr << client.status() << "\n";

@@ -228,6 +228,7 @@ TEST(IngestE2E, AFastAndASlowClientKeepServerMemoryUnderItsBound) {
   // The fast client pushes 200 000 events through the library as fast as it can.
   Config c = ClientConfig(port);
   c.max_buffered_events = 300000;
+  c.max_buffered_bytes = size_t{1} << 30;  // all 200 000 fit: none may be dropped
   auto fast = Client::Create(c);
   ASSERT_TRUE(fast.ok());
   LogMany(**fast, 200000);

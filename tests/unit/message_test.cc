@@ -237,6 +237,37 @@ TEST_F(LoggingTest, ThePayloadNoteNeverTakesAnEventOverTheAttributeLimit) {
   EXPECT_EQ(static_cast<size_t>(e.attributes_size()), wire::kMaxAttributes);
 }
 
+// Buffered events are bounded in bytes too: one with a payload counts its content; one
+// without keeps only the message's lineage, not the whole (big) message alive.
+TEST(LoggingBudget, BigMessagesCountOnlyWhenTheirContentIsSent) {
+  auto* sink = new testing::FakeEventSink;
+  testing::FakeEventSink::Knobs never_connects;
+  never_connects.fail_opens = 1 << 30;  // everything stays in the buffer
+  sink->Set(never_connects);
+  Config c;
+  c.service = "alice";
+  c.max_buffered_bytes = 3 << 20;
+  c.diagnostics = [](absl::string_view) {};
+  auto core = std::make_shared<internal::ClientCore>(c, std::unique_ptr<testing::FakeEventSink>(sink));
+  auto big = std::make_shared<const v1::Envelope>(
+      core->NewEnvelope(nullptr, std::string(1 << 20, 'x'), "text/plain"));
+
+  LogOptions plain;
+  for (int i = 0; i < 50; ++i) core->Log(big, kSent, plain);
+  EXPECT_EQ(big.use_count(), 1) << "events without the payload keep only the lineage";
+  EXPECT_EQ(core->streamer()->stats().buffered, 50u);
+  EXPECT_EQ(core->streamer()->stats().dropped, 0u);
+
+  LogOptions with;
+  with.with_payload = true;
+  for (int i = 0; i < 50; ++i) core->Log(big, kSent, with);
+  const Stats s = core->streamer()->stats();
+  EXPECT_GE(s.buffered, 51u);
+  EXPECT_LE(s.buffered, 53u) << "at most ~3 MiB of payloads are buffered";
+  EXPECT_EQ(s.buffered + s.dropped, 100u);
+  EXPECT_EQ(big.use_count(), 1 + static_cast<long>(s.buffered - 50));
+}
+
 TEST_F(LoggingTest, RedactorDropsNonJsonAndMalformedJson) {
   Make({RedactJsonKeys({"password"})});
   LogOptions o;

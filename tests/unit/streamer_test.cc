@@ -233,6 +233,33 @@ TEST_F(StreamerTest, EnqueueNeverBlocksAndTheDropCounterIsExact) {
   EXPECT_TRUE(reported) << "drops are reported";
 }
 
+TEST_F(StreamerTest, EnqueueDropsBeyondTheByteBudgetAndTakingFreesIt) {
+  FakeEventSink::Knobs k;
+  k.fail_opens = 1 << 30;  // nothing leaves the buffer
+  sink_->Set(k);
+  Config c = TestConfig();
+  c.max_buffered_bytes = 1000;
+  Start(c);
+  auto sized = [](size_t bytes) {
+    PendingEvent e = NewEvent();
+    e.bytes = bytes;
+    return e;
+  };
+  EXPECT_TRUE(streamer_->Enqueue(sized(300)));
+  EXPECT_TRUE(streamer_->Enqueue(sized(300)));
+  EXPECT_TRUE(streamer_->Enqueue(sized(300)));
+  EXPECT_FALSE(streamer_->Enqueue(sized(300))) << "1 200 bytes would be over 1 000";
+  EXPECT_TRUE(streamer_->Enqueue(sized(100)));
+  EXPECT_EQ(streamer_->stats().dropped, 1u);
+  // Once the server answers, the buffer empties and takes events again.
+  k.fail_opens = 0;
+  sink_->Set(k);
+  ASSERT_TRUE(streamer_->Flush(absl::Seconds(10)).ok());
+  EXPECT_TRUE(streamer_->Enqueue(sized(900)));
+  ASSERT_TRUE(streamer_->Flush(absl::Seconds(10)).ok());
+  EXPECT_EQ(sink_->stored(), 5u);
+}
+
 TEST_F(StreamerTest, ShutdownReturnsPromptlyWhenTheServerStallsForever) {
   FakeEventSink::Knobs k;
   k.stall = true;

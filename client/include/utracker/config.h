@@ -41,6 +41,9 @@ struct Config {
 
   // Events waiting to be sent; Log() drops (and counts) beyond this, it never blocks.
   size_t max_buffered_events = 100000;
+  // ... and about this many bytes of them: what was said (name, destination, error,
+  // attributes) and the content of those that carry a payload. Log() drops beyond it too.
+  size_t max_buffered_bytes = 64 << 20;
   // One LogEventsRequest carries at most this many events / bytes.
   size_t max_batch_events = 1000;
   size_t max_batch_bytes = 4 << 20;
