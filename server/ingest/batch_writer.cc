@@ -51,10 +51,17 @@ void BatchWriter::Flush() {
 }
 
 void BatchWriter::Stop() {
+  std::deque<PendingBatch> left;
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
+    left.swap(queue_);
+    queued_events_ = 0;
+    if (options_.metrics) options_.metrics->queue_events->Set(0);
     wake_.notify_all();
+  }
+  for (PendingBatch& b : left) {
+    b.done(absl::UnavailableError("server is shutting down; resend what was not acked"), {});
   }
   for (auto& w : workers_) {
     if (w.joinable()) w.join();

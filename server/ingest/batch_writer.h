@@ -66,7 +66,11 @@ class BatchWriter {
   // Blocks until every batch submitted before the call has been reported.
   void Flush();
 
-  // Stores what is queued, then stops the worker. Idempotent.
+  // Stops the workers: a Store in progress completes and is reported; batches still queued
+  // fail with UNAVAILABLE (unacked: their clients resend them). The server calls it once its
+  // streams are gone — drained, so nothing is queued, or cancelled after the grace period,
+  // when nobody waits for those acks and storing them would only keep a blocked database
+  // holding up the exit. Idempotent.
   void Stop();
 
  private:

@@ -20,12 +20,12 @@ std::shared_ptr<ClientCore> DefaultCore();
 // Counters of one client since it started.
 struct Stats {
   uint64_t logged = 0;            // events handed to the streamer
-  uint64_t dropped = 0;           // events dropped because the buffer was full (or no client)
+  uint64_t dropped = 0;           // events dropped: the buffer was full (events or bytes)
   uint64_t sent = 0;              // events written to a stream (resends included)
   uint64_t acked = 0;             // events the server committed
   uint64_t rejected = 0;          // events the server refused (with a reason; never resent)
   uint64_t payloads_dropped = 0;  // payloads a filter refused or that were too large
-  uint64_t reconnects = 0;
+  uint64_t reconnects = 0;        // streams opened (the first one included)
   uint64_t buffered = 0;       // waiting to be sent now
   uint64_t unacked = 0;        // sent, waiting for an ack now
   std::string last_rejection;  // the last reason the server gave
