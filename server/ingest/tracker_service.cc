@@ -7,12 +7,53 @@
 #include <string>
 #include <vector>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+#include <grpcpp/support/proto_buffer_reader.h>
+
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "wire/event_validation.h"
 
 namespace utracker::server::ingest {
 namespace {
+
+// What a LogEventsRequest holds, read off its wire bytes without parsing it.
+struct RequestShape {
+  int64_t events = 0;
+  uint64_t seq = 0;
+};
+
+// False if the bytes are not a well-formed message. Events are counted and skipped, not
+// parsed: a pass over the bytes that allocates nothing.
+bool ScanRequest(grpc::ByteBuffer* bytes, RequestShape* shape) {
+  using google::protobuf::internal::WireFormatLite;
+  grpc::ProtoBufferReader reader(bytes);
+  if (!reader.status().ok()) return false;
+  google::protobuf::io::CodedInputStream in(&reader);
+  for (;;) {
+    const uint32_t tag = in.ReadTag();
+    if (tag == 0) return in.ConsumedEntireMessage();
+    const int field = WireFormatLite::GetTagFieldNumber(tag);
+    const auto type = WireFormatLite::GetTagWireType(tag);
+    if (field == v1::LogEventsRequest::kEventsFieldNumber &&
+        type == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      uint32_t size = 0;
+      if (!in.ReadVarint32(&size) || !in.Skip(static_cast<int>(size))) return false;
+      ++shape->events;
+    } else if (field == v1::LogEventsRequest::kSeqFieldNumber &&
+               type == WireFormatLite::WIRETYPE_VARINT) {
+      if (!in.ReadVarint64(&shape->seq)) return false;
+    } else if (!WireFormatLite::SkipField(&in, tag)) {
+      return false;
+    }
+  }
+}
+
+grpc::ByteBuffer Encode(const v1::LogEventsResponse& response) {
+  grpc::Slice slice(response.SerializeAsString());
+  return grpc::ByteBuffer(&slice, 1);
+}
 
 // The metric label for a validation failure: the field its reason starts with
 // ("occurred_at: ...", "attributes[\"k\"]: ..." -> "attributes"). A bounded set.
@@ -28,8 +69,7 @@ std::string ReasonLabel(absl::string_view reason) {
 // reaction may run inline inside StartRead/StartWrite on a non-gRPC thread). The object
 // deletes itself when gRPC is done with it (OnDone) *and* no writer completion or drain hold
 // still refers to it.
-class LogEventsReactor
-    : public grpc::ServerBidiReactor<v1::LogEventsRequest, v1::LogEventsResponse> {
+class LogEventsReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   explicit LogEventsReactor(TrackerService* service) : service_(service) {
     Guard([this] {
@@ -56,7 +96,7 @@ class LogEventsReactor
         reading_ = false;
         handling_ = true;
       }
-      // No read is pending now, so request_ is ours until the next StartRead.
+      // No read is pending now, so read_ is ours until the next StartRead.
       HandleRequest();
     });
   }
@@ -110,7 +150,7 @@ class LogEventsReactor
   // What to do next, decided under mu_ and done after releasing it.
   struct Actions {
     bool read = false;
-    const v1::LogEventsResponse* write = nullptr;
+    const grpc::ByteBuffer* write = nullptr;
     std::optional<grpc::Status> finish;
     bool park = false;
   };
@@ -163,7 +203,7 @@ class LogEventsReactor
     if (a.finish) return Finish(*a.finish);
     if (a.write != nullptr) StartWrite(a.write);
     if (a.park) service_->Park(this);
-    if (a.read) StartRead(NewRequest());
+    if (a.read) StartRead(&read_);
     if (a.read || a.park) {
       lock.lock();
       --starting_;
@@ -179,18 +219,35 @@ class LogEventsReactor
   }
 
   void HandleRequest() {
-    v1::LogEventsResponse response;
-    response.set_seq(request_->seq());
-    PendingBatch batch;
-    const int n = request_->events_size();
-    const size_t request_bytes = request_->ByteSizeLong();
+    const size_t request_bytes = read_.Length();
+    RequestShape shape;
+    if (!ScanRequest(&read_, &shape)) {
+      read_.Clear();
+      return FailWith(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                   "not a LogEventsRequest: the bytes do not parse"));
+    }
     IngestMetrics* metrics = service_->options_.metrics;
-    if (n > TrackerService::kMaxEventsPerRequest) {
+    constexpr int64_t kLimit = TrackerService::kMaxEventsPerRequest;
+    if (shape.events > 2 * kLimit) {
+      // Far over: not even one rejection per event (that answer would be as big as the
+      // request). No client of ours sends one; the stream ends and says why.
+      read_.Clear();
+      if (metrics) metrics->events_rejected->Get("request_too_large")->Add(shape.events);
+      return FailWith(grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          absl::StrCat("request has ", shape.events, " events; the limit is ", kLimit,
+                       " per LogEventsRequest")));
+    }
+    v1::LogEventsResponse response;
+    response.set_seq(shape.seq);
+    PendingBatch batch;
+    const int n = static_cast<int>(shape.events);
+    if (n > kLimit) {
       // Rejecting each event (rather than failing the stream) tells the client exactly what
-      // to change and keeps it from resending the same request forever.
-      const std::string reason =
-          absl::StrCat("request has ", n, " events; the limit is ",
-                       TrackerService::kMaxEventsPerRequest, " per LogEventsRequest");
+      // to change and keeps it from resending the same request forever. Nothing is parsed.
+      read_.Clear();
+      const std::string reason = absl::StrCat("request has ", n, " events; the limit is ",
+                                              kLimit, " per LogEventsRequest");
       for (int i = 0; i < n; ++i) {
         v1::Rejection* r = response.add_rejected();
         r->set_index(static_cast<uint32_t>(i));
@@ -198,6 +255,14 @@ class LogEventsReactor
       }
       if (metrics) metrics->events_rejected->Get("request_too_large")->Add(n);
     } else {
+      // Parsed onto an arena of its own (see PendingBatch); Deserialize empties read_.
+      if (!grpc::SerializationTraits<v1::LogEventsRequest>::Deserialize(&read_, NewRequest())
+               .ok()) {
+        arena_.reset();
+        request_ = nullptr;
+        return FailWith(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                     "not a LogEventsRequest: the bytes do not parse"));
+      }
       const absl::Time now = service_->options_.now();
       batch.events.reserve(n);
       batch.request_index.reserve(n);
@@ -216,11 +281,11 @@ class LogEventsReactor
       }
     }
     if (batch.events.empty()) {
-      arena_.reset();  // nothing of the request is kept
+      arena_.reset();  // nothing of the request is kept (or there was none: too many events)
       request_ = nullptr;
       std::unique_lock<std::mutex> lock(mu_);
       handling_ = false;
-      writes_.push_back(std::move(response));
+      writes_.push_back(Encode(response));
       return Run(Step(), lock);
     }
     // The budget counts what the request holds in memory: its arena, or its wire size if
@@ -262,7 +327,7 @@ class LogEventsReactor
       std::sort(
           rejected->begin(), rejected->end(),
           [](const v1::Rejection& a, const v1::Rejection& b) { return a.index() < b.index(); });
-      writes_.push_back(std::move(response));
+      writes_.push_back(Encode(response));
     }
     Run(Step(), lock);
   }
@@ -280,8 +345,7 @@ class LogEventsReactor
     Run(Step(), lock);
   }
 
-  // A request to read into, on an arena of its own (see PendingBatch). Only while no read is
-  // pending.
+  // A request to parse into, on an arena of its own (see PendingBatch).
   v1::LogEventsRequest* NewRequest() {
     if (arena_ == nullptr) {
       google::protobuf::ArenaOptions options;
@@ -295,12 +359,13 @@ class LogEventsReactor
   }
 
   TrackerService* const service_;
-  // The request the pending read fills, and its arena; both owned by the pending read.
+  grpc::ByteBuffer read_;  // what the pending read fills; owned by it
+  // The request read_ parses into, and its arena (until handed to the writer).
   std::unique_ptr<google::protobuf::Arena> arena_;
   v1::LogEventsRequest* request_ = nullptr;
 
   std::mutex mu_;
-  std::deque<v1::LogEventsResponse> writes_;  // front() is being written when writing_
+  std::deque<grpc::ByteBuffer> writes_;  // answers, encoded; front() is being written when writing_
   std::optional<grpc::Status> error_;         // finish with this once writes are flushed
   int in_writer_ = 0;  // requests handed to the writer, not yet reported back
   int holds_ = 0;      // Drain() and budget-resume references
@@ -320,7 +385,7 @@ TrackerService::TrackerService(BatchWriter* writer, Options options)
 
 TrackerService::~TrackerService() = default;
 
-grpc::ServerBidiReactor<v1::LogEventsRequest, v1::LogEventsResponse>* TrackerService::LogEvents(
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* TrackerService::LogEvents(
     grpc::CallbackServerContext* /*context*/) {
   return new LogEventsReactor(this);
 }

@@ -1,6 +1,8 @@
 #ifndef UTRACKER_SERVER_INGEST_TRACKER_SERVICE_H_
 #define UTRACKER_SERVER_INGEST_TRACKER_SERVICE_H_
 
+#include <grpcpp/support/byte_buffer.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <functional>
@@ -30,7 +32,11 @@ class LogEventsReactor;
 // max_inflight_bytes + one request per stream (the one that crossed the line).
 //
 // Thread-safe. Must outlive the grpc::Server it is registered with.
-class TrackerService final : public v1::Tracker::CallbackService {
+// LogEvents is registered as a raw (bytes) method: a request is looked at on the wire before
+// it is parsed, so one packed with more events than the limit is refused without the ~145×
+// its wire size that parsing tiny events costs. Typed clients see no difference.
+class TrackerService final
+    : public v1::Tracker::WithRawCallbackMethod_LogEvents<v1::Tracker::Service> {
  public:
   static constexpr int kMaxBatchesInFlight = 4;
   static constexpr size_t kMaxQueuedAcks = 8;
@@ -47,7 +53,7 @@ class TrackerService final : public v1::Tracker::CallbackService {
   TrackerService(BatchWriter* writer, Options options);
   ~TrackerService() override;
 
-  grpc::ServerBidiReactor<v1::LogEventsRequest, v1::LogEventsResponse>* LogEvents(
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* LogEvents(
       grpc::CallbackServerContext* context) override;
 
   // Graceful shutdown, step one: refuse new streams, stop reading, and end every stream with

@@ -2,10 +2,13 @@
 #include "ingest/tracker_service.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/sync_stream.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
 #include <future>
+#include <string>
 #include <thread>
 
 #include "support/event_factory.h"
@@ -30,8 +33,9 @@ class TrackerServiceTest : public ::testing::Test {
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
     ASSERT_NE(port, 0);
-    stub_ = v1::Tracker::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                                     grpc::InsecureChannelCredentials()));
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = v1::Tracker::NewStub(channel_);
   }
   void TearDown() override {
     store_->SetStall(false);
@@ -61,6 +65,7 @@ class TrackerServiceTest : public ::testing::Test {
                       BatchWriter::Options{5000, &metrics_}};
   std::unique_ptr<TrackerService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Tracker::Stub> stub_;
 };
 
@@ -149,6 +154,63 @@ TEST_F(TrackerServiceTest, OversizedRequestIsRejectedEventByEvent) {
   EXPECT_EQ(resp.accepted(), 0u);
   EXPECT_EQ(resp.rejected_size(), TrackerService::kMaxEventsPerRequest + 1);
   EXPECT_NE(resp.rejected(0).reason().find("limit"), std::string::npos);
+  EXPECT_EQ(store_->calls(), 0);
+}
+
+// Peak resident memory of this process (each test runs in a process of its own), in MiB.
+int64_t PeakRssMib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) / 1024;
+  }
+  return -1;
+}
+
+// A request packed with millions of near-empty events is refused from its wire bytes: parsed,
+// 2 M of them took ~500 MB (256 bytes per event object) for a 4 MB request.
+TEST_F(TrackerServiceTest, FarOversizedRequestEndsTheStreamWithoutBeingParsed) {
+  constexpr int kEvents = 2000000;
+  std::string wire;
+  wire.reserve(2 * kEvents + 2);
+  wire += std::string("\x08\x05", 2);  // seq = 5
+  for (int i = 0; i < kEvents; ++i) wire += std::string("\x12\x00", 2);  // an empty event
+  const int64_t before = PeakRssMib();
+  ASSERT_GT(before, 0);
+  grpc::ClientContext ctx;
+  const grpc::internal::RpcMethod method("/utracker.v1.Tracker/LogEvents",
+                                         grpc::internal::RpcMethod::BIDI_STREAMING, channel_);
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> stream(
+      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
+          channel_.get(), method, &ctx));
+  grpc::Slice slice(wire);
+  ASSERT_TRUE(stream->Write(grpc::ByteBuffer(&slice, 1)));
+  stream->WritesDone();
+  grpc::ByteBuffer answer;
+  EXPECT_FALSE(stream->Read(&answer)) << "no answer of 2 M rejections";
+  const grpc::Status st = stream->Finish();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  EXPECT_NE(st.error_message().find("2000000 events; the limit is 10000"), std::string::npos)
+      << st.error_message();
+  EXPECT_EQ(store_->calls(), 0);
+  EXPECT_LT(PeakRssMib() - before, 64) << "the request was parsed";
+}
+
+// Bytes that are not a LogEventsRequest end the stream with a reason.
+TEST_F(TrackerServiceTest, BytesThatDoNotParseEndTheStream) {
+  grpc::ClientContext ctx;
+  const grpc::internal::RpcMethod method("/utracker.v1.Tracker/LogEvents",
+                                         grpc::internal::RpcMethod::BIDI_STREAMING, channel_);
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> stream(
+      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
+          channel_.get(), method, &ctx));
+  grpc::Slice slice(std::string("\x12\x05" "ab", 4));  // an event said to be 5 bytes, 2 there
+  ASSERT_TRUE(stream->Write(grpc::ByteBuffer(&slice, 1)));
+  stream->WritesDone();
+  grpc::ByteBuffer answer;
+  EXPECT_FALSE(stream->Read(&answer));
+  const grpc::Status st = stream->Finish();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
   EXPECT_EQ(store_->calls(), 0);
 }
 
