@@ -92,7 +92,13 @@ void ClientCore::Log(std::shared_ptr<const v1::Envelope> envelope, EventKind kin
       p.bytes += key.size() + value.size() + 64;  // the map node
     }
     constexpr size_t kKeepWholeUpTo = 1024;
-    if (!p.attach_payload && envelope->content().size() > kKeepWholeUpTo) {
+    const size_t content = envelope->content().size();
+    // Over what an event may carry, a payload cannot be sent — unless a filter shrinks it,
+    // which is trusted up to half the buffer.
+    p.payload_too_large =
+        p.attach_payload && content > wire::kMaxContentBytes &&
+        (config_.filters.empty() || content > config_.max_buffered_bytes / 2);
+    if ((!p.attach_payload || p.payload_too_large) && content > kKeepWholeUpTo) {
       auto lineage = std::make_shared<v1::Envelope>();
       lineage->set_id(envelope->id());
       lineage->set_parent_id(envelope->parent_id());
@@ -134,26 +140,35 @@ void ClientCore::BuildEvent(client::internal::PendingEvent& p, v1::Event* e) {
   if (!options.error.empty()) {
     SetText(std::move(options.error), wire::kMaxErrorBytes, e->mutable_error());
   }
-  const bool attach = p.attach_payload;
-  // One place is kept for the "utracker.payload" note when a payload may be attached: an
-  // event over the limit would be rejected whole.
-  const size_t max_attributes = attach ? wire::kMaxAttributes - 1 : wire::kMaxAttributes;
   size_t attributes = 0;
   for (auto& [key, value] : options.attributes) {
-    if (++attributes > max_attributes) break;
+    if (++attributes > wire::kMaxAttributes) break;
     std::string k = key;
     wire::SanitizeText(&k, wire::kMaxAttributeKeyBytes);
     if (k.empty()) continue;
     SetText(std::move(value), wire::kMaxAttributeValueBytes, &(*e->mutable_attributes())[k]);
   }
-  if (!attach) return;
-  if (std::optional<std::string> payload = FilterPayload(envelope)) {
+  if (!p.attach_payload) return;
+  std::optional<std::string> payload;
+  if (!p.payload_too_large) payload = FilterPayload(envelope);
+  if (payload) {
     e->set_content(*std::move(payload));
     SetText(envelope.content_type(), wire::kMaxContentTypeBytes, e->mutable_content_type());
-  } else {
-    payloads_dropped_.fetch_add(1, std::memory_order_relaxed);
-    (*e->mutable_attributes())["utracker.payload"] = "dropped by filter";
+    return;
   }
+  payloads_dropped_.fetch_add(1, std::memory_order_relaxed);
+  auto* attrs = e->mutable_attributes();
+  constexpr const char* kNote = "utracker.payload";
+  if (static_cast<size_t>(attrs->size()) >= wire::kMaxAttributes && attrs->count(kNote) == 0) {
+    // Room for the note, which says why there is no payload (replay needs to know): an event
+    // over the limit would be rejected whole. The greatest key gives way.
+    auto last = attrs->begin();
+    for (auto it = attrs->begin(); it != attrs->end(); ++it) {
+      if (it->first > last->first) last = it;
+    }
+    attrs->erase(last);
+  }
+  (*attrs)[kNote] = p.payload_too_large ? "too large" : "dropped by filter";
 }
 
 }  // namespace utracker::internal

@@ -44,8 +44,10 @@ absl::Status ValidateEnvelope(v1::Envelope& env) {
   return absl::OkStatus();
 }
 
+// Not through nanoseconds since 1970: int64 nanoseconds end in 2262, and an envelope may
+// carry any time up to 9999.
 absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(ts));
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
 }
 
 }  // namespace

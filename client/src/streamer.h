@@ -30,6 +30,9 @@ struct PendingEvent {
   absl::Time at;
   LogOptions options;
   bool attach_payload = false;  // decided once, by Log
+  // The payload was asked for but cannot be sent (bigger than any event may carry): the
+  // event goes without it, noted, and the buffer does not keep the content.
+  bool payload_too_large = false;
   size_t bytes = 0;             // what it holds, about: counted against max_buffered_bytes
 };
 

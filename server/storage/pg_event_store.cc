@@ -382,7 +382,15 @@ absl::StatusOr<StoreResult> PgEventStore::Store(absl::Span<const v1::Event* cons
   StoreResult result;
   if (events.empty()) return result;
   UTRACKER_RETURN_IF_ERROR(EnsureConnected());
-  absl::Status st = StoreSplitting(events, 0, &result);
+  absl::Status st;
+  try {
+    st = StoreSplitting(events, 0, &result);
+  } catch (...) {
+    // Thrown mid-transaction (or mid-COPY): the connection goes, and with it the transaction,
+    // so nothing of this batch can be committed by the next one.
+    Disconnect();
+    throw;
+  }
   // The database could not do the work (timeout, read-only after a failover, ...): the next
   // try starts on a new connection, which a multi-host URL points at the current primary.
   if (st.code() == absl::StatusCode::kUnavailable) Disconnect();

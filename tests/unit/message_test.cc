@@ -116,10 +116,11 @@ TEST(Message, ImpossibleCreationTimesAreRefusedNotACrash) {
     EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument) << t;
     EXPECT_TRUE(absl::StrContains(m.status().message(), "out of range")) << m.status();
   }
-  EXPECT_TRUE(
-      Message::FromHeaders({{"utracker-id", id}, {"utracker-created-at", "9999-12-31T23:59:59Z"}},
-                           "c")
-          .ok());
+  absl::StatusOr<Message> last = Message::FromHeaders(
+      {{"utracker-id", id}, {"utracker-created-at", "9999-12-31T23:59:59Z"}}, "c");
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_EQ(last->ToHeaders().at("utracker-created-at"), "9999-12-31T23:59:59+00:00")
+      << "beyond 2262 a time does not fit int64 nanoseconds";
 
   v1::Envelope env;
   ASSERT_TRUE(env.ParseFromString(Message::Pack("x").ToBytes()));
@@ -232,9 +233,39 @@ TEST_F(LoggingTest, ThePayloadNoteNeverTakesAnEventOverTheAttributeLimit) {
   EXPECT_EQ(e.attributes().at("utracker.payload"), "dropped by filter");
   EXPECT_TRUE(wire::ValidateAndNormalizeEvent(e, absl::Now()).ok());
 
-  o.with_payload = false;  // no note possible: all 64 are kept
+  o.with_payload = false;  // no note: the first 64 are kept
   e = LogAndGet(core_->NewEnvelope(nullptr, "x", "text/plain"), kSent, o);
   EXPECT_EQ(static_cast<size_t>(e.attributes_size()), wire::kMaxAttributes);
+  EXPECT_EQ(e.attributes().count("utracker.payload"), 0u);
+}
+
+TEST_F(LoggingTest, APayloadThatGoesKeepsAll64Attributes) {
+  Make({});
+  LogOptions o;
+  o.with_payload = true;
+  for (size_t i = 0; i < wire::kMaxAttributes; ++i) o.attributes[absl::StrCat("k", 100 + i)] = "v";
+  v1::Event e = LogAndGet(core_->NewEnvelope(nullptr, "x", "text/plain"), kSent, o);
+  EXPECT_EQ(e.content(), "x");
+  EXPECT_EQ(static_cast<size_t>(e.attributes_size()), wire::kMaxAttributes);
+  EXPECT_EQ(e.attributes().count("utracker.payload"), 0u);
+}
+
+// A payload bigger than an event may carry still leaves its event (with a note), and the
+// buffer does not keep the content for it.
+TEST_F(LoggingTest, APayloadTooLargeToSendLeavesItsEventWithANote) {
+  Make({});
+  auto big = std::make_shared<const v1::Envelope>(
+      core_->NewEnvelope(nullptr, std::string(wire::kMaxContentBytes + 1, 'x'), "text/plain"));
+  LogOptions o;
+  o.with_payload = true;
+  core_->Log(big, kSent, o);
+  EXPECT_EQ(big.use_count(), 1) << "the content is not kept for an event that cannot carry it";
+  ASSERT_TRUE(core_->streamer()->Flush(absl::Seconds(5)).ok());
+  const v1::Event e = sink_->last_event();
+  EXPECT_EQ(e.message_id(), big->id());
+  EXPECT_TRUE(e.content().empty());
+  EXPECT_EQ(e.attributes().at("utracker.payload"), "too large");
+  EXPECT_EQ(core_->payloads_dropped(), 1u);
 }
 
 // Buffered events are bounded in bytes too: one with a payload counts its content; one
