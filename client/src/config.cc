@@ -17,21 +17,24 @@ absl::StatusOr<Config> ConfigFromEnv(Config base) {
   if (const char* v = env("UTRACKER_SERVICE")) base.service = v;
   if (const char* v = env("UTRACKER_INSTANCE")) base.instance = v;
   if (const char* v = env("UTRACKER_SERVER")) base.server = v;
-  if (const char* v = env("UTRACKER_MAX_BUFFERED_EVENTS")) {
+  // A positive integer from `name`, if set, into `out`.
+  auto positive = [&env](const char* name, size_t* out) -> absl::Status {
+    const char* v = env(name);
+    if (v == nullptr) return absl::OkStatus();
     size_t n = 0;
     if (!absl::SimpleAtoi(v, &n) || n == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("UTRACKER_MAX_BUFFERED_EVENTS=", v, ": want a positive integer"));
+      return absl::InvalidArgumentError(absl::StrCat(name, "=", v, ": want a positive integer"));
     }
-    base.max_buffered_events = n;
+    *out = n;
+    return absl::OkStatus();
+  };
+  if (absl::Status st = positive("UTRACKER_MAX_BUFFERED_EVENTS", &base.max_buffered_events);
+      !st.ok()) {
+    return st;
   }
-  if (const char* v = env("UTRACKER_MAX_BUFFERED_BYTES")) {
-    size_t n = 0;
-    if (!absl::SimpleAtoi(v, &n) || n == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("UTRACKER_MAX_BUFFERED_BYTES=", v, ": want a positive integer"));
-    }
-    base.max_buffered_bytes = n;
+  if (absl::Status st = positive("UTRACKER_MAX_BUFFERED_BYTES", &base.max_buffered_bytes);
+      !st.ok()) {
+    return st;
   }
   if (const char* v = env("UTRACKER_REDACT_KEYS")) {
     std::vector<std::string> keys;

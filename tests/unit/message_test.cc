@@ -323,6 +323,11 @@ TEST(Config, FromEnvironment) {
   EXPECT_EQ(c->server, "10.0.0.1:7000");
   ASSERT_EQ(c->filters.size(), 1u);
   EXPECT_EQ(*c->filters[0](R"({"token":1})", "application/json"), R"({"token":"[REDACTED]"})");
+  setenv("UTRACKER_MAX_BUFFERED_BYTES", "1000000", 1);
+  EXPECT_EQ(ConfigFromEnv()->max_buffered_bytes, 1000000u);
+  setenv("UTRACKER_MAX_BUFFERED_BYTES", "0", 1);
+  EXPECT_EQ(ConfigFromEnv().status().code(), absl::StatusCode::kInvalidArgument);
+  unsetenv("UTRACKER_MAX_BUFFERED_BYTES");
   setenv("UTRACKER_MAX_BUFFERED_EVENTS", "lots", 1);
   EXPECT_EQ(ConfigFromEnv().status().code(), absl::StatusCode::kInvalidArgument);
   for (const char* v : {"UTRACKER_SERVICE", "UTRACKER_SERVER", "UTRACKER_REDACT_KEYS",

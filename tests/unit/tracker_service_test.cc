@@ -48,6 +48,16 @@ class TrackerServiceTest : public ::testing::Test {
     StartServer(options);
   }
 
+  // A LogEvents stream of bytes, for requests no typed client would write.
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> RawStream(
+      grpc::ClientContext* ctx) {
+    const grpc::internal::RpcMethod method("/utracker.v1.Tracker/LogEvents",
+                                           grpc::internal::RpcMethod::BIDI_STREAMING, channel_);
+    return std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>>(
+        grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
+            channel_.get(), method, ctx));
+  }
+
   v1::LogEventsRequest Request(uint64_t seq, int n) {
     v1::LogEventsRequest req;
     req.set_seq(seq);
@@ -178,11 +188,7 @@ TEST_F(TrackerServiceTest, FarOversizedRequestEndsTheStreamWithoutBeingParsed) {
   const int64_t before = PeakRssMib();
   ASSERT_GT(before, 0);
   grpc::ClientContext ctx;
-  const grpc::internal::RpcMethod method("/utracker.v1.Tracker/LogEvents",
-                                         grpc::internal::RpcMethod::BIDI_STREAMING, channel_);
-  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> stream(
-      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
-          channel_.get(), method, &ctx));
+  auto stream = RawStream(&ctx);
   grpc::Slice slice(wire);
   ASSERT_TRUE(stream->Write(grpc::ByteBuffer(&slice, 1)));
   stream->WritesDone();
@@ -199,11 +205,7 @@ TEST_F(TrackerServiceTest, FarOversizedRequestEndsTheStreamWithoutBeingParsed) {
 // Bytes that are not a LogEventsRequest end the stream with a reason.
 TEST_F(TrackerServiceTest, BytesThatDoNotParseEndTheStream) {
   grpc::ClientContext ctx;
-  const grpc::internal::RpcMethod method("/utracker.v1.Tracker/LogEvents",
-                                         grpc::internal::RpcMethod::BIDI_STREAMING, channel_);
-  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> stream(
-      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
-          channel_.get(), method, &ctx));
+  auto stream = RawStream(&ctx);
   grpc::Slice slice(std::string("\x12\x05" "ab", 4));  // an event said to be 5 bytes, 2 there
   ASSERT_TRUE(stream->Write(grpc::ByteBuffer(&slice, 1)));
   stream->WritesDone();
