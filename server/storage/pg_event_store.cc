@@ -339,6 +339,12 @@ absl::Status PgEventStore::CommitBatch(absl::Span<const v1::Event* const> events
       }
     }
     UTRACKER_RETURN_IF_ERROR(UpsertMessageRows(known));
+    // In id order, as the upsert locks its rows: two replicas inserting some of the same new
+    // messages wait for each other in one order and cannot deadlock (ids are validated,
+    // lower-case UUIDs, so comparing the text compares the ids).
+    std::sort(fresh.begin(), fresh.end(), [](const MessageRow* a, const MessageRow* b) {
+      return a->first->message_id() < b->first->message_id();
+    });
     UTRACKER_RETURN_IF_ERROR(InsertNewMessageRows(fresh));
     UTRACKER_RETURN_IF_ERROR(UpsertServices(events));
     UTRACKER_RETURN_IF_ERROR(Exec("COMMIT", "COMMIT"));
