@@ -407,8 +407,7 @@ int Naive(int64_t n) {
       "1)"
       " INSERT INTO messages (id, parent_id, root_id, depth, origin_service, origin_sent, "
       "origin_at,"
-      " first_seen_at, listed_at) VALUES ($3, $4, $5, $6, $7, $9 = 'sent',"
-      " to_timestamp($2::float8 / 1e6), to_timestamp($2::float8 / 1e6),"
+      " first_seen_at) VALUES ($3, $4, $5, $6, $7, $9 = 'sent', to_timestamp($2::float8 / 1e6),"
       " to_timestamp($2::float8 / 1e6)) ON CONFLICT (id) DO NOTHING";
   PGresult* prep = PQprepare(conn, "ins", sql, 0, nullptr);
   if (PQresultStatus(prep) != PGRES_COMMAND_OK) {
