@@ -58,7 +58,10 @@ struct Signal {
 };
 
 // The receivers a destination's messages are expected to reach, learned from the history
-// window by rollup::ExpectedReceivers (the rule the service graph uses too).
+// window: each receiver that handled at least half as many as the busiest one — unless those
+// receivers share the messages (competing consumers: together they handled at most 1.2x the
+// messages sent) or none is known (a new destination); then any one receiver will do,
+// written as the empty receiver.
 std::vector<std::string> ExpectedReceivers(const storage::StuckInputs::Destination& history);
 
 // Stuck signals per (expected receiver, destination). `by_deadline` holds the rollup

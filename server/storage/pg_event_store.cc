@@ -339,8 +339,9 @@ absl::Status PgEventStore::CommitBatch(absl::Span<const v1::Event* const> events
     }
     UTRACKER_RETURN_IF_ERROR(UpsertMessageRows(known));
     // In id order, as the upsert locks its rows: two replicas inserting some of the same new
-    // messages wait for each other in one order and cannot deadlock (ids are validated,
-    // lower-case UUIDs, so comparing the text compares the ids).
+    // messages take those locks in one order (ids are validated, lower-case UUIDs, so
+    // comparing the text compares the ids). Not a guarantee: the upsert of known rows ran
+    // first and holds its locks, so replicas can still deadlock across the two (retried).
     std::sort(fresh.begin(), fresh.end(), [](const MessageRow* a, const MessageRow* b) {
       return a->first->message_id() < b->first->message_id();
     });

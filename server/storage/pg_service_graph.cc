@@ -9,7 +9,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "rollup/hop_fold.h"
-#include "rollup/receivers.h"
 #include "storage/pg_arrays.h"
 
 namespace utracker::server::storage {
@@ -72,17 +71,13 @@ v1::GetServiceGraphResponse ReadServiceGraph(pqxx::transaction_base& tx, int64_t
     n->set_failed(row[3].as<uint64_t>());
   }
 
-  // (sender, destination) -> messages sent in old buckets, and in the whole window.
-  std::map<std::pair<std::string, std::string>, int64_t> old_sends, all_sends;
-  for (const auto& row : window.Exec(
-           tx, absl::StrCat("SELECT sender, destination, sum(messages)::int8,"
-                            " coalesce(sum(messages) FILTER (WHERE old), 0)::int8 FROM (",
-                            window.Rows("send", "sender, destination, messages"),
-                            ") r GROUP BY sender, destination"))) {
-    const std::pair<std::string, std::string> key{row[0].as<std::string>(),
-                                                  row[1].as<std::string>()};
-    all_sends[key] = row[2].as<int64_t>();
-    if (const int64_t old = row[3].as<int64_t>(); old > 0) old_sends[key] = old;
+  // (sender, destination) -> messages sent in old buckets.
+  std::map<std::pair<std::string, std::string>, int64_t> old_sends;
+  for (const auto& row :
+       window.Exec(tx, absl::StrCat("SELECT sender, destination, sum(messages)::int8 FROM (",
+                                    window.Rows("send", "sender, destination, messages"),
+                                    ") r WHERE old GROUP BY sender, destination"))) {
+    old_sends[{row[0].as<std::string>(), row[1].as<std::string>()}] = row[2].as<int64_t>();
   }
 
   // (sender, handler, destination) -> merged buckets.
@@ -107,38 +102,14 @@ v1::GetServiceGraphResponse ReadServiceGraph(pqxx::transaction_base& tx, int64_t
       e.latency.AddToBin(static_cast<int>(bins[i]), counts[i]);
     }
   }
-  // Stuck: old sends the expected receivers did not handle, by the stuck alert's rule
-  // (rollup::ExpectedReceivers). Each fan-out receiver is expected to handle every message:
-  // what one missed is stuck on its edge. Competing consumers share the messages: what none
-  // of them handled is stuck on an edge to nobody, theirs show none. So is what was sent to a
-  // destination no service handled in the window. A service that handled only a few (an
-  // auditor) is not expected to handle the rest.
-  std::map<std::tuple<std::string, std::string, std::string>, int64_t> stuck;
-  for (const auto& [key, sent_old] : old_sends) {
+  // Sends to a destination that no service handled in the window: an edge to nobody.
+  for (const auto& [key, sent] : old_sends) {
     const auto& [sender, destination] = key;
-    std::map<std::string, int64_t> handled;
+    bool handled = false;
     for (const auto& [edge, e] : edges) {
-      if (std::get<0>(edge) != sender || std::get<2>(edge) != destination) continue;
-      if (!std::get<1>(edge).empty()) handled[std::get<1>(edge)] = e.messages;
+      handled |= std::get<0>(edge) == sender && std::get<2>(edge) == destination;
     }
-    const rollup::Receivers expected = rollup::ExpectedReceivers(handled, all_sends[key]);
-    if (expected.any_of) {
-      int64_t handled_old = 0;  // by the receivers sharing the messages
-      for (const std::string& handler : expected.names) {
-        handled_old += edges[{sender, handler, destination}].old_messages;
-      }
-      const int64_t left = std::max<int64_t>(0, sent_old - handled_old);
-      if (left > 0 || handled.empty()) {
-        edges[{sender, "", destination}];
-        stuck[{sender, "", destination}] = left;
-      }
-      for (const auto& [handler, count] : handled) stuck[{sender, handler, destination}] = 0;
-      continue;
-    }
-    for (const std::string& handler : expected.names) {
-      const Edge& e = edges[{sender, handler, destination}];
-      stuck[{sender, handler, destination}] = std::max<int64_t>(0, sent_old - e.old_messages);
-    }
+    if (!handled) edges[{sender, "", destination}];
   }
   for (const auto& [key, e] : edges) {
     const auto& [sender, handler, destination] = key;
@@ -153,7 +124,10 @@ v1::GetServiceGraphResponse ReadServiceGraph(pqxx::transaction_base& tx, int64_t
       *edge->mutable_p95() = Us(e.latency.Quantile(0.95, e.max_latency));
       *edge->mutable_max() = Us(e.max_latency);
     }
-    if (auto s = stuck.find(key); s != stuck.end()) edge->set_stuck(static_cast<uint64_t>(s->second));
+    auto sent = old_sends.find({sender, destination});
+    if (sent != old_sends.end()) {
+      edge->set_stuck(static_cast<uint64_t>(std::max<int64_t>(0, sent->second - e.old_messages)));
+    }
   }
   *out.mutable_from() = TimeUtil::MicrosecondsToTimestamp(window.from());
   *out.mutable_to() = TimeUtil::MicrosecondsToTimestamp(to);

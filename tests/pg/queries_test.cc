@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -302,42 +301,6 @@ TEST_F(QueriesTest, ServiceGraphCountsHopsFailuresAndLatencyInTheWindow) {
   grpc::ClientContext bad_ctx;
   req.mutable_to()->set_seconds(req.from().seconds() - 1);
   EXPECT_EQ(stub_->GetServiceGraph(&bad_ctx, req, &g).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-}
-
-// Workers sharing a queue (competing consumers) are not each "stuck" on what the other
-// took: what none of them handled is stuck on an edge to nobody, as the stuck alert counts it.
-// An auditor that logged a few is not expected to handle the rest.
-TEST_F(QueriesTest, ServiceGraphCountsCompetingConsumersAsOneGroup) {
-  std::vector<v1::Event> events;
-  for (int i = 0; i < 10; ++i) {
-    const std::string id = wire::NewUuidV7();
-    const absl::Time t = t0_ + absl::Seconds(i);
-    events.push_back(MakeEvent(id, "alice", v1::EVENT_KIND_SENT, t));
-    events.back().set_destination("jobs");
-    if (i < 9) {  // the last one nobody takes
-      events.push_back(MakeEvent(id, i % 2 ? "w1" : "w2", v1::EVENT_KIND_PROCESSED,
-                                 t + absl::Milliseconds(5)));
-    }
-    if (i == 0) events.push_back(MakeEvent(id, "audit", v1::EVENT_KIND_NOTE, t));
-  }
-  Store(events);
-  FoldRollups();
-  grpc::ClientContext ctx;
-  v1::GetServiceGraphRequest req;
-  testing::SetTime(t0_ - absl::Minutes(1), req.mutable_from());
-  testing::SetTime(t0_ + absl::Minutes(1), req.mutable_to());
-  v1::GetServiceGraphResponse g;
-  ASSERT_TRUE(stub_->GetServiceGraph(&ctx, req, &g).ok());
-  std::map<std::string, std::pair<uint64_t, uint64_t>> by_handler;  // messages, stuck
-  for (const auto& e : g.edges()) {
-    EXPECT_EQ(e.destination(), "jobs");
-    by_handler[e.handler()] = {e.messages(), e.stuck()};
-  }
-  EXPECT_EQ(by_handler["w1"], (std::pair<uint64_t, uint64_t>{4, 0}));
-  EXPECT_EQ(by_handler["w2"], (std::pair<uint64_t, uint64_t>{5, 0}));
-  EXPECT_EQ(by_handler["audit"], (std::pair<uint64_t, uint64_t>{1, 0}));
-  EXPECT_EQ(by_handler[""], (std::pair<uint64_t, uint64_t>{0, 1})) << "the one nobody took";
-  EXPECT_EQ(by_handler.size(), 4u);
 }
 
 TEST_F(QueriesTest, MessageStatesViewAgreesWithTheServer) {

@@ -54,19 +54,6 @@ TEST(StuckSignals, CountsWhatAnExpectedReceiverDidNotHandleBeforeItsDeadline) {
   EXPECT_TRUE(s[2].clear);
 }
 
-// Competing consumers: what none of them handled is stuck; an auditor's notes on a few
-// messages do not count as handling them.
-TEST(StuckSignals, AnyOfCompetingConsumersCountsOnlyWhatTheyHandled) {
-  AlertConfig config;
-  StuckInputs base;
-  base.destinations["jobs"] =
-      Dest(100, 90, {{"w1", {50, 45}}, {"w2", {45, 40}}, {"audit", {5, 5}}});
-  const std::vector<Signal> s = StuckSignals(config, {{config.stuck_after, base}});
-  ASSERT_EQ(s.size(), 1u);
-  EXPECT_EQ(s[0].subject, "(any receiver) <- jobs");
-  EXPECT_EQ(s[0].value, 5) << "90 old sends, 85 of them handled by w1 or w2";
-}
-
 TEST(FailureSignals, NeedEnoughFinishedMessagesAndResolveBelowHalf) {
   AlertConfig config;  // open at 0.2 with >= 10 finished, resolve below 0.1
   std::map<std::string, ServiceInputs> in;
