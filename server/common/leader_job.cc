@@ -45,6 +45,9 @@ void LeaderJob::Loop() {
     const bool now_leading = lead.ok() && *lead;
     if (now_leading != leading_.exchange(now_leading)) {
       spdlog::info("{}: {}", name_, now_leading ? "this replica leads" : "lead lost");
+      // What was set up for the lead is set up again when it comes back (the alert evaluator
+      // saves its deadlines again: another replica may have led meanwhile, with its own).
+      if (!now_leading) hooks_.resign();
     }
     if (leading_gauge_ != nullptr) leading_gauge_->Set(now_leading ? 1 : 0);
     if (!lead.ok()) spdlog::debug("{}: {}", name_, lead.status().ToString());

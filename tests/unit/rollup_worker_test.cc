@@ -64,6 +64,28 @@ TEST(RollupWorker, FoldsOnlyWhileLeadingAndDrainsTheInbox) {
   EXPECT_FALSE(worker.leading());
 }
 
+// A lead lost while running is resigned at once (its connection dropped, what was set up for
+// it set up again when the lead comes back), not only at Stop.
+TEST(RollupWorker, ALostLeadIsResignedThenTakenAgain) {
+  auto owned = std::make_unique<FakeRollupStore>();
+  FakeRollupStore* store = owned.get();
+  RollupWorkerOptions options;
+  options.interval = absl::Milliseconds(10);
+  MetricsRegistry metrics;
+  RollupWorker worker(std::move(owned), options, &metrics);
+  store->may_lead = true;
+  worker.Start();
+  ASSERT_TRUE(Eventually([&] { return worker.leading(); }));
+  EXPECT_EQ(store->resigned, 0);
+  store->may_lead = false;
+  ASSERT_TRUE(Eventually([&] { return !worker.leading(); }));
+  EXPECT_EQ(store->resigned, 1);
+  store->may_lead = true;
+  ASSERT_TRUE(Eventually([&] { return worker.leading(); }));
+  worker.Stop();
+  EXPECT_EQ(store->resigned, 2);
+}
+
 TEST(RollupWorker, WhileIngestIsBusyFoldsOnePassPerTick) {
   auto owned = std::make_unique<FakeRollupStore>();
   FakeRollupStore* store = owned.get();
