@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "support/loopback.h"
+
 namespace utracker::testing {
 
 TcpProxy::TcpProxy(std::string target_host, int target_port)
@@ -15,24 +17,13 @@ TcpProxy::TcpProxy(std::string target_host, int target_port)
 TcpProxy::~TcpProxy() { Stop(); }
 
 int TcpProxy::Start() {
-  const int port = 0;
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  const int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || listen(fd, 64) != 0) {
-    close(fd);
-    return 0;
-  }
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = 0;
+  const int fd = ListenOnLoopback(64, &port);
+  if (fd < 0) return 0;
   listener_ = fd;
   running_ = true;
   acceptor_ = std::thread([this, fd] { AcceptLoop(fd); });
-  return ntohs(addr.sin_port);
+  return port;
 }
 
 void TcpProxy::AcceptLoop(int listener) {

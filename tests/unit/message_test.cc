@@ -1,10 +1,7 @@
 // The client library's envelope API, payload filters, configuration and shutdown.
-#include <arpa/inet.h>
 #include <google/protobuf/timestamp.pb.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <vector>
@@ -12,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "client_core.h"
 #include "support/fake_event_sink.h"
+#include "support/loopback.h"
 #include "utracker/utracker.h"
 #include "wire/event_validation.h"
 #include "wire/uuid.h"
@@ -369,27 +367,19 @@ TEST(Config, LimitsAndDurationsTheLibraryCannotKeepAreRefused) {
 class BlackHole {
  public:
   BlackHole() {
-    listener_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    if (bind(listener_, reinterpret_cast<sockaddr*>(&a), len) != 0 || listen(listener_, 0) != 0 ||
-        getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      ADD_FAILURE() << "cannot listen on loopback";
-    }
-    addr_ = a;
-    for (int i = 0; i < 2; ++i) fillers_.push_back(Connect());
+    listener_ = testing::ListenOnLoopback(0, &port_);
+    if (listener_ < 0) ADD_FAILURE() << "cannot listen on loopback";
+    for (int i = 0; i < 2; ++i) fillers_.push_back(testing::ConnectToLoopback(port_, true));
     absl::SleepFor(absl::Milliseconds(100));
   }
   ~BlackHole() {
     for (int fd : fillers_) close(fd);
     close(listener_);
   }
-  std::string address() const { return absl::StrCat("127.0.0.1:", ntohs(addr_.sin_port)); }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
   // Whether a new connection attempt is still unanswered after `wait`.
   bool Drops(absl::Duration wait) {
-    const int fd = Connect();
+    const int fd = testing::ConnectToLoopback(port_, true);
     pollfd p{fd, POLLOUT, 0};
     const int ready = poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(wait)));
     close(fd);
@@ -397,13 +387,8 @@ class BlackHole {
   }
 
  private:
-  int Connect() {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    connect(fd, reinterpret_cast<const sockaddr*>(&addr_), sizeof(addr_));
-    return fd;
-  }
   int listener_ = -1;
-  sockaddr_in addr_{};
+  int port_ = 0;
   std::vector<int> fillers_;
 };
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/time/clock.h"
+#include "support/loopback.h"
 #include "support/process.h"
 #include "support/tcp_proxy.h"
 
@@ -23,15 +24,7 @@ namespace {
 class Blaster {
  public:
   Blaster() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    listen(fd_, 4);
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    fd_ = ListenOnLoopback(4, &port_);
     thread_ = std::thread([this] {
       const int c = accept(fd_, nullptr, nullptr);
       if (c < 0) return;
@@ -55,18 +48,6 @@ class Blaster {
   std::thread thread_;
 };
 
-int ConnectTo(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 // Cut() shuts the sockets down while the pumps write to them. A plain write() there raised
 // SIGPIPE and killed the whole test binary (seen in CI: the outage test died without a word).
@@ -75,7 +56,7 @@ TEST(TcpProxy, CuttingTheLineWhileDataFlowsLeavesTheProcessAlive) {
   TcpProxy proxy("127.0.0.1", upstream.port());
   const int port = proxy.Start();
   ASSERT_GT(port, 0);
-  const int client = ConnectTo(port);
+  const int client = ConnectToLoopback(port);
   ASSERT_GE(client, 0);
   char buf[4096];
   ASSERT_GT(read(client, buf, sizeof(buf)), 0) << "nothing came through the proxy";
