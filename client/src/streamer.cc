@@ -239,14 +239,15 @@ void Streamer::SendNewBatches(std::unique_lock<std::mutex>& lock) {
   const uint64_t first_event = taken_;
   if (buffer_.size() <= config_.max_batch_events) {
     taken.swap(buffer_);
+    buffered_bytes_ = 0;
   } else {
     for (size_t i = 0; i < config_.max_batch_events; ++i) {
+      buffered_bytes_ -= buffer_.front().bytes;
       taken.push_back(std::move(buffer_.front()));
       buffer_.pop_front();
     }
   }
   taken_ += taken.size();
-  for (const PendingEvent& p : taken) buffered_bytes_ -= p.bytes;
   building_from_ = first_event;
   lock.unlock();
   // Cut by bytes too, so no request comes near the server's message size limit (a request

@@ -50,6 +50,13 @@ bool ScanRequest(grpc::ByteBuffer* bytes, RequestShape* shape) {
   }
 }
 
+// How a stream ends when its bytes are not a LogEventsRequest (found by ScanRequest, or by
+// the parse itself, which also checks UTF-8).
+grpc::Status NotARequest() {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      "not a LogEventsRequest: the bytes do not parse");
+}
+
 grpc::ByteBuffer Encode(const v1::LogEventsResponse& response) {
   grpc::Slice slice(response.SerializeAsString());
   return grpc::ByteBuffer(&slice, 1);
@@ -223,8 +230,7 @@ class LogEventsReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
     RequestShape shape;
     if (!ScanRequest(&read_, &shape)) {
       read_.Clear();
-      return FailWith(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                   "not a LogEventsRequest: the bytes do not parse"));
+      return FailWith(NotARequest());
     }
     IngestMetrics* metrics = service_->options_.metrics;
     constexpr int64_t kLimit = TrackerService::kMaxEventsPerRequest;
@@ -260,8 +266,7 @@ class LogEventsReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
                .ok()) {
         arena_.reset();
         request_ = nullptr;
-        return FailWith(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                     "not a LogEventsRequest: the bytes do not parse"));
+        return FailWith(NotARequest());
       }
       const absl::Time now = service_->options_.now();
       batch.events.reserve(n);
