@@ -196,16 +196,16 @@ grpc::ServerUnaryReactor* FlowsService::ListMessages(grpc::CallbackServerContext
         std::optional<std::pair<int64_t, std::string>> cursor;
         bool more = false;
         while (response->messages_size() < static_cast<int>(page)) {
-          absl::StatusOr<std::vector<v1::TrackedMessage>> batch = store_->ListMessages(q);
+          absl::StatusOr<std::vector<storage::FlowStore::Listed>> batch = store_->ListMessages(q);
           if (!batch.ok()) return batch.status();
           more = batch->size() == q.limit;
-          for (v1::TrackedMessage& m : *batch) {
+          for (auto& [m, listed_micros] : *batch) {
             if (response->messages_size() == static_cast<int>(page)) {
               more = true;
               break;
             }
             ++scanned;
-            cursor = std::make_pair(Micros(m.first_seen_at()), m.id());
+            cursor = std::make_pair(listed_micros, m.id());
             DeriveMessageFacts(m, &deadlines_, now);
             if (filtered && m.state() != state) continue;
             m.clear_events();

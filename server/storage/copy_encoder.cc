@@ -7,7 +7,7 @@ namespace utracker::server::storage {
 namespace {
 
 constexpr int16_t kEventColumnCount = 13;
-constexpr int16_t kMessageRowColumnCount = 11;
+constexpr int16_t kMessageRowColumnCount = 12;
 constexpr int64_t kPgEpochUnixSeconds = 946684800;  // 2000-01-01T00:00:00Z
 constexpr uint8_t kJsonbVersion = 1;
 
@@ -182,6 +182,7 @@ void EncodeMessageRow(const MessageRow& r, BinaryCopyWriter* out) {
   out->PutBool(r.origin_sent);
   out->PutTimestamp(r.origin_at);
   out->PutTimestamp(r.first_seen_at);
+  out->PutTimestamp(r.first_seen_at);  // listed_at: kept by every later write (kUpsertMessages)
   if (r.content == nullptr) {
     out->PutNull();
     out->PutNull();

@@ -18,7 +18,7 @@ inline constexpr const char* kEventColumns =
 // The message staging table's columns, in the order EncodeMessageRow writes them.
 inline constexpr const char* kMessageRowColumns =
     "id, parent_id, root_id, depth, origin_service, origin_declared, origin_sent, origin_at, "
-    "first_seen_at, content_type, content";
+    "first_seen_at, listed_at, content_type, content";
 
 // PostgreSQL's binary COPY format, written into a buffer: the header at construction, then
 // rows, then Finish(). Not thread-safe; one per COPY.

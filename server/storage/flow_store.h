@@ -17,7 +17,7 @@ struct MessageQuery {
   std::string service, destination;
   v1::EventKind kind = v1::EVENT_KIND_UNSPECIFIED;
   std::optional<int64_t> from_micros, to_micros;  // Unix microseconds
-  // Resume strictly after this (first_seen_at, id), newest-first order.
+  // Resume strictly after this (listed_at, id), newest-first order.
   std::optional<std::pair<int64_t, std::string>> after;
   size_t limit = 50;
 };
@@ -40,9 +40,15 @@ class FlowStore {
   virtual absl::Status GetFlow(const std::string& message_id, bool include_content,
                                size_t max_messages, v1::GetFlowResponse* flow) = 0;
 
-  // Up to query.limit messages, newest first, with their events (for state derivation).
-  virtual absl::StatusOr<std::vector<v1::TrackedMessage>> ListMessages(
-      const MessageQuery& query) = 0;
+  // A message of a listing, with its place in the listing's order.
+  struct Listed {
+    v1::TrackedMessage message;
+    int64_t listed_micros = 0;  // messages.listed_at: first_seen_at when first stored
+  };
+  // Up to query.limit messages, newest first by (listed_at, id) — a key no later event
+  // changes, so paging neither repeats nor skips — with their events (for state derivation).
+  // from/to bound listed_at.
+  virtual absl::StatusOr<std::vector<Listed>> ListMessages(const MessageQuery& query) = 0;
 
   virtual absl::StatusOr<std::vector<v1::ServiceInfo>> ListServices() = 0;
 

@@ -27,7 +27,8 @@ constexpr const char* kCreateStaging =
     "CREATE TEMPORARY TABLE IF NOT EXISTS utracker_message_staging ("
     " id uuid, parent_id uuid, root_id uuid, depth integer, origin_service text,"
     " origin_declared boolean, origin_sent boolean, origin_at timestamptz,"
-    " first_seen_at timestamptz, content_type text, content bytea) ON COMMIT DELETE ROWS";
+    " first_seen_at timestamptz, listed_at timestamptz, content_type text, content bytea)"
+    " ON COMMIT DELETE ROWS";
 
 // Only for a batch holding events stored before (a client's resend): the fast path, COPY
 // straight into events, failed on the primary key. What is newly stored goes to the rollup
@@ -50,9 +51,9 @@ constexpr const char* kMergeStagedEvents =
   " < (NOT m.origin_declared, NOT m.origin_sent, m.origin_at)"
 constexpr const char* kUpsertMessages =
     "INSERT INTO messages AS m (id, parent_id, root_id, depth, origin_service, origin_declared,"
-    " origin_sent, origin_at, first_seen_at, content_type, content)"
+    " origin_sent, origin_at, first_seen_at, listed_at, content_type, content)"
     " SELECT id, parent_id, root_id, depth, origin_service, origin_declared, origin_sent,"
-    "  origin_at, first_seen_at, content_type, content FROM utracker_message_staging"
+    "  origin_at, first_seen_at, listed_at, content_type, content FROM utracker_message_staging"
     " ORDER BY id"  // every writer locks rows in the same order: no deadlocks between them
     " ON CONFLICT (id) DO UPDATE SET"
     "  origin_service = CASE WHEN " UT_BETTER_ORIGIN " THEN EXCLUDED.origin_service"

@@ -610,10 +610,10 @@ absl::Status PgFlowStore::GetFlow(const std::string& message_id, bool include_co
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<v1::TrackedMessage>> PgFlowStore::ListMessages(const MessageQuery& q) {
+absl::StatusOr<std::vector<FlowStore::Listed>> PgFlowStore::ListMessages(const MessageQuery& q) {
   try {
     auto conn = pool_->Borrow();
-    std::vector<v1::TrackedMessage> out;
+    std::vector<Listed> out;
     {
       ReadTx tx{*conn, "list_messages"};
       // Only the filters given go into the SQL, so each is planned on its own: a filter on
@@ -634,11 +634,11 @@ absl::StatusOr<std::vector<v1::TrackedMessage>> PgFlowStore::ListMessages(const 
         return absl::StrCat("(timestamptz 'epoch' + ", param(absl::StrCat(micros)),
                             "::int8 * interval '1 microsecond')");
       };
-      if (q.from_micros) add(absl::StrCat("m.first_seen_at >= ", at(*q.from_micros)));
-      if (q.to_micros) add(absl::StrCat("m.first_seen_at < ", at(*q.to_micros)));
+      if (q.from_micros) add(absl::StrCat("m.listed_at >= ", at(*q.from_micros)));
+      if (q.to_micros) add(absl::StrCat("m.listed_at < ", at(*q.to_micros)));
       if (q.after) {
         const std::string after_at = at(q.after->first);
-        add(absl::StrCat("(m.first_seen_at, m.id) < (", after_at, ", ", param(q.after->second),
+        add(absl::StrCat("(m.listed_at, m.id) < (", after_at, ", ", param(q.after->second),
                          "::uuid)"));
       }
       auto exists = [&](absl::string_view condition) {
@@ -654,15 +654,17 @@ absl::StatusOr<std::vector<v1::TrackedMessage>> PgFlowStore::ListMessages(const 
                             "::event_kind"));
       }
       const pqxx::result rows = tx.exec_params(
-          absl::StrCat("SELECT ", kMessageColumns, " FROM messages m", where,
-                       " ORDER BY m.first_seen_at DESC, m.id DESC LIMIT $1::int8"),
+          absl::StrCat("SELECT ", kMessageColumns,
+                       ", (extract(epoch FROM m.listed_at) * 1000000)::int8 FROM messages m",
+                       where, " ORDER BY m.listed_at DESC, m.id DESC LIMIT $1::int8"),
           pqxx::prepare::make_dynamic_params(params));
       absl::flat_hash_map<absl::string_view, size_t> index;  // views into `rows`
       std::string ids = "{";
       out.reserve(rows.size());
       for (const auto& row : rows) {
         out.emplace_back();
-        ReadMessage(row, &out.back());
+        ReadMessage(row, &out.back().message);
+        out.back().listed_micros = ReadInt<int64_t>(row[8]);
         index.emplace(View(row[0]), out.size() - 1);
         absl::StrAppend(&ids, out.size() > 1 ? "," : "", View(row[0]));
       }
@@ -674,7 +676,7 @@ absl::StatusOr<std::vector<v1::TrackedMessage>> PgFlowStore::ListMessages(const 
             ids);
         for (const auto& row : events) {
           auto it = index.find(View(row[1]));
-          if (it != index.end()) ReadEvent(row, out[it->second].add_events());
+          if (it != index.end()) ReadEvent(row, out[it->second].message.add_events());
         }
       }
       tx.commit();

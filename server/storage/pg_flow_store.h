@@ -20,7 +20,7 @@ class PgFlowStore : public FlowStore {
                                                 bool include_content) override;
   absl::Status GetFlow(const std::string& message_id, bool include_content, size_t max_messages,
                        v1::GetFlowResponse* flow) override;
-  absl::StatusOr<std::vector<v1::TrackedMessage>> ListMessages(const MessageQuery& query) override;
+  absl::StatusOr<std::vector<Listed>> ListMessages(const MessageQuery& query) override;
   absl::StatusOr<std::vector<v1::ServiceInfo>> ListServices() override;
   absl::StatusOr<v1::GetServiceGraphResponse> GetServiceGraph(int64_t from_micros,
                                                               int64_t to_micros,

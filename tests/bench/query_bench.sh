@@ -36,7 +36,7 @@ ut_log "generating $EVENTS events and a 1000-message flow"
   --out "$WORK/events.copy" --out_messages "$WORK/messages.copy" >/dev/null
 ut_log "loading (binary COPY), then ANALYZE"
 EV_COLS="event_id, occurred_at, message_id, parent_id, root_id, depth, service, instance, kind, name, destination, attributes, error"
-MSG_COLS="id, parent_id, root_id, depth, origin_service, origin_declared, origin_sent, origin_at, first_seen_at, content_type, content"
+MSG_COLS="id, parent_id, root_id, depth, origin_service, origin_declared, origin_sent, origin_at, first_seen_at, listed_at, content_type, content"
 psql "$URL" -qc "\\copy events ($EV_COLS) FROM '$WORK/events.copy' WITH (FORMAT binary)"
 psql "$URL" -qc "\\copy messages ($MSG_COLS) FROM '$WORK/messages.copy' WITH (FORMAT binary)"
 psql "$URL" -qc "INSERT INTO services SELECT service, coalesce(instance, ''), min(occurred_at), max(occurred_at) FROM events GROUP BY 1, 2"

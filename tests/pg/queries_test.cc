@@ -126,6 +126,36 @@ TEST_F(QueriesTest, PagingNeverSkipsOrRepeatsEvenWithTiedTimes) {
   EXPECT_EQ(ListAll(req).size(), 70u);
 }
 
+// A late event with an earlier time (another service's clock) moves a message's
+// first_seen_at earlier; a message listed on an earlier page must not come again.
+TEST_F(QueriesTest, PagingDoesNotRepeatAMessageWhoseFirstSightMovedEarlier) {
+  const std::string m1 = wire::NewUuidV7(), m2 = wire::NewUuidV7(), m3 = wire::NewUuidV7();
+  Store({MakeEvent(m1, "alice", v1::EVENT_KIND_SENT, t0_ + absl::Seconds(3)),
+         MakeEvent(m2, "alice", v1::EVENT_KIND_SENT, t0_ + absl::Seconds(2)),
+         MakeEvent(m3, "alice", v1::EVENT_KIND_SENT, t0_ + absl::Seconds(1))});
+  v1::ListMessagesRequest req;
+  req.set_page_size(1);
+  v1::ListMessagesResponse page;
+  ASSERT_TRUE(List(req, &page).ok());
+  ASSERT_EQ(page.messages_size(), 1);
+  EXPECT_EQ(page.messages(0).id(), m1);
+  // bob received m1 "before" it was sent, by his clock.
+  Store({MakeEvent(m1, "bob", v1::EVENT_KIND_RECEIVED, t0_)});
+  std::vector<std::string> rest;
+  req.set_page_token(page.next_page_token());
+  for (int pages = 0; pages < 10 && !req.page_token().empty(); ++pages) {
+    page.Clear();
+    ASSERT_TRUE(List(req, &page).ok());
+    for (const auto& m : page.messages()) rest.push_back(m.id());
+    req.set_page_token(page.next_page_token());
+  }
+  EXPECT_EQ(rest, (std::vector<std::string>{m2, m3}));
+  // The message itself shows the earlier sight.
+  absl::StatusOr<v1::TrackedMessage> moved = flows_store_->GetMessage(m1, false);
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(moved->first_seen_at().seconds(), absl::ToUnixSeconds(t0_));
+}
+
 TEST_F(QueriesTest, StateFilterPagesThroughDerivedStates) {
   std::vector<v1::Event> events;
   int failed = 0;

@@ -100,7 +100,7 @@ TEST(MessageRows, OneRowPerMessageWithTheBestAuthorEarliestSightAndFirstContent)
   BinaryCopyWriter w;
   EncodeMessageRow(rows[1], &w);
   Reader r{w.data(), 19};
-  EXPECT_EQ(r.Int(2), 11);
+  EXPECT_EQ(r.Int(2), 12);  // columns: kMessageRowColumns
   EXPECT_EQ(r.Field().size(), 16u);  // id
   EXPECT_EQ(r.Field(), "<NULL>");    // parent
   r.Field();                         // root

@@ -78,7 +78,8 @@ TEST(RollupWorker, ALostLeadIsResignedThenTakenAgain) {
   ASSERT_TRUE(Eventually([&] { return worker.leading(); }));
   EXPECT_EQ(store->resigned, 0);
   store->may_lead = false;
-  ASSERT_TRUE(Eventually([&] { return !worker.leading(); }));
+  // The loop clears leading() just before it calls Resign: wait for both.
+  ASSERT_TRUE(Eventually([&] { return !worker.leading() && store->resigned >= 1; }));
   EXPECT_EQ(store->resigned, 1);
   store->may_lead = true;
   ASSERT_TRUE(Eventually([&] { return worker.leading(); }));
