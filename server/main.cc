@@ -96,6 +96,20 @@ int main(int argc, char** argv) {
     spdlog::info("schema at version {}; applied now: [{}]", report->schema_version,
                  absl::StrJoin(report->applied, ", "));
     if (absl::GetFlag(FLAGS_migrate_only)) return 0;
+  } else {
+    // A binary newer than its schema would fail every batch on a missing column: refuse to
+    // start. An unreachable database is not a reason to refuse (the server waits for it).
+    const auto& migrations = utracker::server::storage::EmbeddedMigrations();
+    const int needed = migrations.empty() ? 0 : migrations.back().version;
+    absl::StatusOr<int> version = utracker::server::storage::ReadSchemaVersion(database_url);
+    if (!version.ok()) {
+      spdlog::warn("could not check the schema version: {}", version.status().ToString());
+    } else if (*version < needed) {
+      std::cerr << "utracker-server: the database schema is at version " << *version
+                << ", this server needs " << needed
+                << ": start it once with --migrate (or run --migrate_only)\n";
+      return 1;
+    }
   }
 
   // Block the signals in every thread; this one waits for them below. A shell may have

@@ -46,4 +46,17 @@ absl::StatusOr<MigrationReport> ApplyMigrations(const std::string& database_url,
   }
 }
 
+absl::StatusOr<int> ReadSchemaVersion(const std::string& database_url) {
+  try {
+    pqxx::connection conn{database_url};
+    pqxx::read_transaction tx{conn, "schema_version"};
+    const pqxx::row row = tx.exec1(
+        "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0"
+        " ELSE (SELECT coalesce(max(version), 0) FROM schema_migrations) END");
+    return row[0].as<int>();
+  } catch (...) {
+    return StatusFromCurrentException("reading the schema version");
+  }
+}
+
 }  // namespace utracker::server::storage

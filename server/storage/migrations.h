@@ -29,6 +29,10 @@ struct MigrationReport {
 absl::StatusOr<MigrationReport> ApplyMigrations(const std::string& database_url,
                                                 const std::vector<Migration>& migrations);
 
+// The highest version recorded in schema_migrations (0 when the table does not exist yet).
+// UNAVAILABLE when the database cannot be reached.
+absl::StatusOr<int> ReadSchemaVersion(const std::string& database_url);
+
 }  // namespace utracker::server::storage
 
 #endif  // UTRACKER_SERVER_STORAGE_MIGRATIONS_H_

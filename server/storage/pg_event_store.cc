@@ -66,7 +66,10 @@ constexpr const char* kUpsertMessages =
     "  first_seen_at = LEAST(m.first_seen_at, EXCLUDED.first_seen_at),"
     "  content_type = CASE WHEN m.content IS NULL THEN EXCLUDED.content_type"
     "   ELSE m.content_type END,"
-    "  content = COALESCE(m.content, EXCLUDED.content)"
+    "  content = COALESCE(m.content, EXCLUDED.content),"
+    // A row an old writer stored (or one from before migration 0011) has no listing key of its
+    // own: it is frozen now, before this write can move first_seen_at (ListMessages).
+    "  listed_at = COALESCE(m.listed_at, m.first_seen_at)"
     " WHERE " UT_BETTER_ORIGIN " OR EXCLUDED.first_seen_at < m.first_seen_at"
     "  OR (m.content IS NULL AND EXCLUDED.content IS NOT NULL)";
 #undef UT_BETTER_ORIGIN

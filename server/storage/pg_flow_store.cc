@@ -38,6 +38,11 @@ constexpr const char* kMessageColumns =
     " (extract(epoch FROM first_seen_at) * 1000000)::int8,"
     " coalesce(content_type, ''), CASE WHEN $2 THEN content END";
 
+// ListMessages' order: first sight as the message's row was first stored, which no later
+// event moves (migration 0011), so pages neither repeat nor skip. The same expression as the
+// messages_listed_idx index, so that the index serves the order, the range and the cursor.
+constexpr const char* kListingKey = "COALESCE(m.listed_at, m.first_seen_at)";
+
 // Each datum sent costs PostgreSQL ~0.3 µs, so events come as plain columns (no casts or
 // coalesce; NULL is read as empty). Attributes come as the jsonb's own text, read by
 // ReadJsonbObject: unpacking them in SQL (jsonb_each_text + array_agg) cost ~5 µs per event
@@ -634,11 +639,11 @@ absl::StatusOr<std::vector<FlowStore::Listed>> PgFlowStore::ListMessages(const M
         return absl::StrCat("(timestamptz 'epoch' + ", param(absl::StrCat(micros)),
                             "::int8 * interval '1 microsecond')");
       };
-      if (q.from_micros) add(absl::StrCat("m.listed_at >= ", at(*q.from_micros)));
-      if (q.to_micros) add(absl::StrCat("m.listed_at < ", at(*q.to_micros)));
+      if (q.from_micros) add(absl::StrCat(kListingKey, " >= ", at(*q.from_micros)));
+      if (q.to_micros) add(absl::StrCat(kListingKey, " < ", at(*q.to_micros)));
       if (q.after) {
         const std::string after_at = at(q.after->first);
-        add(absl::StrCat("(m.listed_at, m.id) < (", after_at, ", ", param(q.after->second),
+        add(absl::StrCat("(", kListingKey, ", m.id) < (", after_at, ", ", param(q.after->second),
                          "::uuid)"));
       }
       auto exists = [&](absl::string_view condition) {
@@ -655,8 +660,8 @@ absl::StatusOr<std::vector<FlowStore::Listed>> PgFlowStore::ListMessages(const M
       }
       const pqxx::result rows = tx.exec_params(
           absl::StrCat("SELECT ", kMessageColumns,
-                       ", (extract(epoch FROM m.listed_at) * 1000000)::int8 FROM messages m",
-                       where, " ORDER BY m.listed_at DESC, m.id DESC LIMIT $1::int8"),
+                       ", (extract(epoch FROM ", kListingKey, ") * 1000000)::int8 FROM messages m",
+                       where, " ORDER BY ", kListingKey, " DESC, m.id DESC LIMIT $1::int8"),
           pqxx::prepare::make_dynamic_params(params));
       absl::flat_hash_map<absl::string_view, size_t> index;  // views into `rows`
       std::string ids = "{";

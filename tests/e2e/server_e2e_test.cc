@@ -184,5 +184,24 @@ TEST(ServerE2E, MigrateOnlyAppliesAndExits) {
   EXPECT_EQ(code2, 2) << "no database URL must be a usage error";
 }
 
+// Without --migrate, a server newer than its database's schema refuses to start with a
+// reason instead of failing every ingest batch on a column the schema lacks.
+TEST(ServerE2E, RefusesASchemaOlderThanItsMigrations) {
+  testing::TestDatabase db;
+  ASSERT_TRUE(db.ok());
+  auto [code, out] =
+      testing::RunCommand({UTRACKER_SERVER_BIN, "--database_url=" + db.url(), "--migrate_only"});
+  ASSERT_EQ(code, 0) << out;
+  const std::string latest = Psql(db.url(), "SELECT max(version) FROM schema_migrations");
+  Psql(db.url(), "DELETE FROM schema_migrations WHERE version = " + latest);
+  // The reason goes to stderr: through a shell, into what RunCommand reads.
+  auto [code2, out2] = testing::RunCommand({"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1",
+                                            UTRACKER_SERVER_BIN, "--database_url=" + db.url(),
+                                            "--listen=127.0.0.1:0"});
+  EXPECT_EQ(code2, 1);
+  EXPECT_NE(out2.find("needs " + latest + ": start it once with --migrate"), std::string::npos)
+      << out2;
+}
+
 }  // namespace
 }  // namespace utracker

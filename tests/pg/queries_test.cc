@@ -75,6 +75,32 @@ class QueriesTest : public ::testing::Test {
     return all;
   }
 
+  // Lists one message (expected: `first`), then bob receives `first` "before" it was sent, by
+  // his clock, which moves its first_seen_at below every other message; the following pages
+  // must hold exactly `rest`.
+  void PageOnceThenMoveFirstSight(const std::string& first, const std::vector<std::string>& rest) {
+    v1::ListMessagesRequest req;
+    req.set_page_size(1);
+    v1::ListMessagesResponse page;
+    ASSERT_TRUE(List(req, &page).ok());
+    ASSERT_EQ(page.messages_size(), 1);
+    EXPECT_EQ(page.messages(0).id(), first);
+    Store({MakeEvent(first, "bob", v1::EVENT_KIND_RECEIVED, t0_)});
+    std::vector<std::string> later;
+    req.set_page_token(page.next_page_token());
+    for (int pages = 0; pages < 10 && !req.page_token().empty(); ++pages) {
+      page.Clear();
+      ASSERT_TRUE(List(req, &page).ok());
+      for (const auto& m : page.messages()) later.push_back(m.id());
+      req.set_page_token(page.next_page_token());
+    }
+    EXPECT_EQ(later, rest);
+    // The message itself shows the earlier sight.
+    absl::StatusOr<v1::TrackedMessage> moved = flows_store_->GetMessage(first, false);
+    ASSERT_TRUE(moved.ok()) << moved.status();
+    EXPECT_EQ(moved->first_seen_at().seconds(), absl::ToUnixSeconds(t0_));
+  }
+
   testing::TestDatabase db_;
   QueryExecutor executor_{2, 64};
   std::unique_ptr<storage::PgEventStore> events_;
@@ -133,27 +159,21 @@ TEST_F(QueriesTest, PagingDoesNotRepeatAMessageWhoseFirstSightMovedEarlier) {
   Store({MakeEvent(m1, "alice", v1::EVENT_KIND_SENT, t0_ + absl::Seconds(3)),
          MakeEvent(m2, "alice", v1::EVENT_KIND_SENT, t0_ + absl::Seconds(2)),
          MakeEvent(m3, "alice", v1::EVENT_KIND_SENT, t0_ + absl::Seconds(1))});
+  PageOnceThenMoveFirstSight(m1, {m2, m3});
+}
+
+TEST_F(QueriesTest, PagingDoesNotRepeatARowAnOldWriterStoredWithoutListingKey) {
+  const std::string m1 = wire::NewUuidV7(), m2 = wire::NewUuidV7(), m3 = wire::NewUuidV7();
+  Store({MakeEvent(m1, "alice", v1::EVENT_KIND_SENT, t0_ + absl::Seconds(3)),
+         MakeEvent(m2, "alice", v1::EVENT_KIND_SENT, t0_ + absl::Seconds(2)),
+         MakeEvent(m3, "alice", v1::EVENT_KIND_SENT, t0_ + absl::Seconds(1))});
+  db_.Query("UPDATE messages SET listed_at = NULL");
+  // Still listed, in first_seen_at order.
   v1::ListMessagesRequest req;
-  req.set_page_size(1);
-  v1::ListMessagesResponse page;
-  ASSERT_TRUE(List(req, &page).ok());
-  ASSERT_EQ(page.messages_size(), 1);
-  EXPECT_EQ(page.messages(0).id(), m1);
-  // bob received m1 "before" it was sent, by his clock.
-  Store({MakeEvent(m1, "bob", v1::EVENT_KIND_RECEIVED, t0_)});
-  std::vector<std::string> rest;
-  req.set_page_token(page.next_page_token());
-  for (int pages = 0; pages < 10 && !req.page_token().empty(); ++pages) {
-    page.Clear();
-    ASSERT_TRUE(List(req, &page).ok());
-    for (const auto& m : page.messages()) rest.push_back(m.id());
-    req.set_page_token(page.next_page_token());
-  }
-  EXPECT_EQ(rest, (std::vector<std::string>{m2, m3}));
-  // The message itself shows the earlier sight.
-  absl::StatusOr<v1::TrackedMessage> moved = flows_store_->GetMessage(m1, false);
-  ASSERT_TRUE(moved.ok()) << moved.status();
-  EXPECT_EQ(moved->first_seen_at().seconds(), absl::ToUnixSeconds(t0_));
+  std::vector<std::string> ids;
+  for (const auto& m : ListAll(req)) ids.push_back(m.id());
+  EXPECT_EQ(ids, (std::vector<std::string>{m1, m2, m3}));
+  PageOnceThenMoveFirstSight(m1, {m2, m3});
 }
 
 TEST_F(QueriesTest, StateFilterPagesThroughDerivedStates) {
