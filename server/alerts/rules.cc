@@ -85,9 +85,12 @@ std::vector<Signal> StuckSignals(const AlertConfig& config,
       if (inputs == by_deadline.end()) continue;
       auto d = inputs->second.destinations.find(destination);
       if (d == inputs->second.destinations.end()) continue;
-      int64_t handled_old = 0;
-      for (const auto& [r, counts] : d->second.handled) {
-        if (receiver.empty() || r == receiver) handled_old += counts.second;
+      // Any one receiver: the sends nobody handled, counted as such by the rollups (a sum
+      // over receivers counts a message twice when two handled it, and hides one nobody did).
+      int64_t handled_old = d->second.handled_any_old;
+      if (!receiver.empty()) {
+        auto r = d->second.handled.find(receiver);
+        handled_old = r == d->second.handled.end() ? 0 : r->second.second;
       }
       const int64_t stuck = std::max<int64_t>(0, d->second.sent_old - handled_old);
       Signal s;

@@ -30,7 +30,9 @@ Contribution ContributionOf(const MessageHops& m) {
 
 void AddContribution(const Contribution& c, const MessageHops& m, int sign, FoldResult* out) {
   if (!c.send) return;
-  out->sends[*c.send] += sign;
+  SendDelta& send = out->sends[*c.send];
+  send.messages += sign;
+  if (!c.hops.empty()) send.handled += sign;
   for (const auto& [key, h] : c.hops) {
     EdgeDelta& d = out->edges[key];
     const int64_t latency = h.handled_at - m.send->sent_at;
@@ -90,7 +92,7 @@ FoldResult Fold(const std::vector<InboxEvent>& events,
   }
   // Drop what cancelled out (a hop taken out and put back in the same bucket).
   for (auto it = out.sends.begin(); it != out.sends.end();) {
-    it = it->second == 0 ? out.sends.erase(it) : std::next(it);
+    it = it->second.empty() ? out.sends.erase(it) : std::next(it);
   }
   for (auto it = out.edges.begin(); it != out.edges.end();) {
     const EdgeDelta& d = it->second;
@@ -111,7 +113,9 @@ FoldResult Coarsen(const FoldResult& minutes, int64_t width) {
     n.failed += d.failed;
   }
   for (const auto& [key, n] : minutes.sends) {
-    out.sends[SendKey{BucketOf(key.minute, width), key.sender, key.destination}] += n;
+    SendDelta& d = out.sends[SendKey{BucketOf(key.minute, width), key.sender, key.destination}];
+    d.messages += n.messages;
+    d.handled += n.handled;
   }
   auto max_of = [](std::optional<int64_t>* into, const std::optional<int64_t>& v) {
     if (v) *into = *into ? std::max(**into, *v) : *v;
@@ -126,7 +130,7 @@ FoldResult Coarsen(const FoldResult& minutes, int64_t width) {
     max_of(&e.max_removed, d.max_removed);
   }
   for (auto it = out.sends.begin(); it != out.sends.end();) {
-    it = it->second == 0 ? out.sends.erase(it) : std::next(it);
+    it = it->second.empty() ? out.sends.erase(it) : std::next(it);
   }
   return out;
 }

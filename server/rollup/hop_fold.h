@@ -89,6 +89,17 @@ struct SendKey {
   }
 };
 
+// Messages sent in a bucket, and of them those that reached at least one handler (a service
+// other than the sender): sent − handled is what nobody has handled, whoever was meant to
+// (competing consumers share a destination's messages; counts per handler cannot say that).
+struct SendDelta {
+  int64_t messages = 0, handled = 0;
+  bool operator==(const SendDelta& o) const {
+    return messages == o.messages && handled == o.handled;
+  }
+  bool empty() const { return messages == 0 && handled == 0; }
+};
+
 struct EdgeKey {
   int64_t minute;
   std::string sender, destination, handler;
@@ -113,7 +124,7 @@ struct EdgeBucket {
 struct FoldResult {
   std::map<std::string, MessageHops> changed;  // new state of messages whose state changed
   std::map<NodeKey, NodeDelta> nodes;
-  std::map<SendKey, int64_t> sends;  // messages sent, per minute, sender and destination
+  std::map<SendKey, SendDelta> sends;  // per minute, sender and destination
   std::map<EdgeKey, EdgeDelta> edges;
 };
 

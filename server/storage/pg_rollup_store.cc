@@ -206,27 +206,31 @@ void AddNodes(pqxx::work& tx, const Tier& tier,
       minutes.Done(), services.Done(), events.Done(), sent.Done(), processed.Done(), failed.Done());
 }
 
-void AddSends(pqxx::work& tx, const Tier& tier, const std::map<rollup::SendKey, int64_t>& sends) {
+void AddSends(pqxx::work& tx, const Tier& tier,
+              const std::map<rollup::SendKey, rollup::SendDelta>& sends) {
   if (sends.empty()) return;
-  ArrayLiteral minutes, senders, dests, counts;
+  ArrayLiteral minutes, senders, dests, counts, handled;
   bool any_negative = false;
   for (const auto& [key, n] : sends) {
     minutes.Add(key.minute);
     senders.Add(key.sender);
     dests.Add(key.destination);
-    counts.Add(n);
-    any_negative |= n < 0;
+    counts.Add(n.messages);
+    handled.Add(n.handled);
+    any_negative |= n.messages < 0;
   }
   tx.exec_params(
       absl::StrCat("INSERT INTO ", tier.sends, " AS s (", tier.time,
-                   ", sender, destination, messages) SELECT ", SqlTimestamp("m"),
-                   ", se, d, n"
-                   " FROM unnest($1::int8[], $2::text[], $3::text[], $4::int8[]) AS u(m, se, d, n)"
+                   ", sender, destination, messages, handled) SELECT ", SqlTimestamp("m"),
+                   ", se, d, n, h"
+                   " FROM unnest($1::int8[], $2::text[], $3::text[], $4::int8[], $5::int8[])"
+                   " AS u(m, se, d, n, h)"
                    " ON CONFLICT (",
                    tier.time,
                    ", sender, destination) DO UPDATE"
-                   " SET messages = s.messages + EXCLUDED.messages"),
-      minutes.Done(), senders.Done(), dests.Done(), counts.Done());
+                   " SET messages = s.messages + EXCLUDED.messages,"
+                   " handled = s.handled + EXCLUDED.handled"),
+      minutes.Done(), senders.Done(), dests.Done(), counts.Done(), handled.Done());
   if (any_negative) {  // a send moved out of a minute: drop the buckets left empty
     tx.exec_params(absl::StrCat("DELETE FROM ", tier.sends,
                                 " s USING"

@@ -19,7 +19,7 @@ using google::protobuf::util::TimeUtil;
 // $1..$5: F (window start, on a minute), H1, H2 (whole hours read from the hour tables),
 // T (window end), S (old_before). Times as Unix microseconds.
 struct Edge {
-  int64_t messages = 0, failures = 0, old_messages = 0;
+  int64_t messages = 0, failures = 0;
   int64_t max_latency = 0;
   rollup::LatencyHistogram latency;
 };
@@ -71,13 +71,13 @@ v1::GetServiceGraphResponse ReadServiceGraph(pqxx::transaction_base& tx, int64_t
     n->set_failed(row[3].as<uint64_t>());
   }
 
-  // (sender, destination) -> messages sent in old buckets.
-  std::map<std::pair<std::string, std::string>, int64_t> old_sends;
-  for (const auto& row :
-       window.Exec(tx, absl::StrCat("SELECT sender, destination, sum(messages)::int8 FROM (",
-                                    window.Rows("send", "sender, destination, messages"),
-                                    ") r WHERE old GROUP BY sender, destination"))) {
-    old_sends[{row[0].as<std::string>(), row[1].as<std::string>()}] = row[2].as<int64_t>();
+  // (sender, destination) -> messages sent in old buckets that no service has handled.
+  std::map<std::pair<std::string, std::string>, int64_t> unhandled;
+  for (const auto& row : window.Exec(
+           tx, absl::StrCat("SELECT sender, destination, sum(messages - handled)::int8 FROM (",
+                            window.Rows("send", "sender, destination, messages, handled"),
+                            ") r WHERE old GROUP BY sender, destination"))) {
+    unhandled[{row[0].as<std::string>(), row[1].as<std::string>()}] = row[2].as<int64_t>();
   }
 
   // (sender, handler, destination) -> merged buckets.
@@ -95,21 +95,30 @@ v1::GetServiceGraphResponse ReadServiceGraph(pqxx::transaction_base& tx, int64_t
     e.max_latency = e.messages == 0 ? max_latency : std::max(e.max_latency, max_latency);
     e.messages += messages;
     e.failures += row[4].as<int64_t>();
-    if (row[8].as<bool>()) e.old_messages += messages;
     const std::vector<int64_t> bins = ParseIntArray(row[6].c_str()),
                                counts = ParseIntArray(row[7].c_str());
     for (size_t i = 0; i < bins.size() && i < counts.size(); ++i) {
       e.latency.AddToBin(static_cast<int>(bins[i]), counts[i]);
     }
   }
-  // Sends to a destination that no service handled in the window: an edge to nobody.
-  for (const auto& [key, sent] : old_sends) {
+  // Where the stuck count goes: on the handler's edge when the destination has one handler
+  // in the window (that handler is behind); else on an edge to nobody — no handler at all, or
+  // several (competing consumers, fan-out receivers): the count is of messages that none of
+  // them handled, which is no single one's edge.
+  std::map<std::tuple<std::string, std::string, std::string>, int64_t> stuck_on;
+  for (const auto& [key, n] : unhandled) {
+    if (n <= 0) continue;
     const auto& [sender, destination] = key;
-    bool handled = false;
+    const std::string* only = nullptr;
+    int handlers = 0;
     for (const auto& [edge, e] : edges) {
-      handled |= std::get<0>(edge) == sender && std::get<2>(edge) == destination;
+      if (std::get<0>(edge) != sender || std::get<2>(edge) != destination) continue;
+      ++handlers;
+      only = &std::get<1>(edge);
     }
-    if (!handled) edges[{sender, "", destination}];
+    const std::string handler = handlers == 1 ? *only : "";
+    edges[{sender, handler, destination}];
+    stuck_on[{sender, handler, destination}] = n;
   }
   for (const auto& [key, e] : edges) {
     const auto& [sender, handler, destination] = key;
@@ -124,10 +133,8 @@ v1::GetServiceGraphResponse ReadServiceGraph(pqxx::transaction_base& tx, int64_t
       *edge->mutable_p95() = Us(e.latency.Quantile(0.95, e.max_latency));
       *edge->mutable_max() = Us(e.max_latency);
     }
-    auto sent = old_sends.find({sender, destination});
-    if (sent != old_sends.end()) {
-      edge->set_stuck(static_cast<uint64_t>(std::max<int64_t>(0, sent->second - e.old_messages)));
-    }
+    auto stuck = stuck_on.find(key);
+    if (stuck != stuck_on.end()) edge->set_stuck(static_cast<uint64_t>(stuck->second));
   }
   *out.mutable_from() = TimeUtil::MicrosecondsToTimestamp(window.from());
   *out.mutable_to() = TimeUtil::MicrosecondsToTimestamp(to);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -351,6 +352,48 @@ TEST_F(QueriesTest, ServiceGraphCountsHopsFailuresAndLatencyInTheWindow) {
   grpc::ClientContext bad_ctx;
   req.mutable_to()->set_seconds(req.from().seconds() - 1);
   EXPECT_EQ(stub_->GetServiceGraph(&bad_ctx, req, &g).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// Competing consumers share a destination's messages, and an auditor looks at some of them:
+// no handler's edge is stuck for the messages others took; the one message nobody took is
+// stuck, on an edge to nobody (it is no single handler's), as its state says.
+TEST_F(QueriesTest, ServiceGraphCountsStuckAsSendsNobodyHandled) {
+  std::vector<v1::Event> events;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) {
+    ids.push_back(wire::NewUuidV7());
+    const absl::Time t = t0_ + absl::Seconds(i);
+    events.push_back(MakeEvent(ids.back(), "alice", v1::EVENT_KIND_SENT, t));
+    events.back().set_destination("jobs");
+    if (i == 9) continue;  // nobody takes it
+    events.push_back(MakeEvent(ids.back(), i % 2 ? "w1" : "w2", v1::EVENT_KIND_PROCESSED,
+                               t + absl::Milliseconds(20)));
+    if (i < 3) {
+      events.push_back(MakeEvent(ids.back(), "audit", v1::EVENT_KIND_NOTE,
+                                 t + absl::Milliseconds(30)));
+    }
+  }
+  Store(events);
+  FoldRollups();
+  grpc::ClientContext ctx;
+  v1::GetServiceGraphRequest req;
+  testing::SetTime(t0_ - absl::Minutes(1), req.mutable_from());
+  testing::SetTime(t0_ + absl::Minutes(1), req.mutable_to());
+  v1::GetServiceGraphResponse g;
+  ASSERT_TRUE(stub_->GetServiceGraph(&ctx, req, &g).ok());
+  std::map<std::string, std::pair<uint64_t, uint64_t>> by_handler;  // messages, stuck
+  for (const auto& e : g.edges()) {
+    EXPECT_EQ(e.sender(), "alice");
+    EXPECT_EQ(e.destination(), "jobs");
+    by_handler[e.handler()] = {e.messages(), e.stuck()};
+  }
+  EXPECT_EQ(by_handler, (std::map<std::string, std::pair<uint64_t, uint64_t>>{
+                            {"", {0, 1}}, {"audit", {3, 0}}, {"w1", {4, 0}}, {"w2", {5, 0}}}));
+  v1::ListMessagesRequest stuck;
+  stuck.set_state(v1::MESSAGE_STATE_STUCK);
+  const std::vector<v1::TrackedMessage> listed = ListAll(stuck);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].id(), ids[9]);
 }
 
 TEST_F(QueriesTest, MessageStatesViewAgreesWithTheServer) {

@@ -12,11 +12,13 @@ using storage::StuckInputs;
 constexpr int64_t kMinute = 60'000'000;
 
 StuckInputs::Destination Dest(int64_t sent, int64_t sent_old,
-                              std::map<std::string, std::pair<int64_t, int64_t>> handled) {
+                              std::map<std::string, std::pair<int64_t, int64_t>> handled,
+                              int64_t handled_any_old = 0) {
   StuckInputs::Destination d;
   d.sent = sent;
   d.sent_old = sent_old;
   d.handled = std::move(handled);
+  d.handled_any_old = handled_any_old;
   return d;
 }
 
@@ -52,6 +54,21 @@ TEST(StuckSignals, CountsWhatAnExpectedReceiverDidNotHandleBeforeItsDeadline) {
   EXPECT_EQ(s[2].subject, "carl <- orders");
   EXPECT_EQ(s[2].value, 0);  // within its own deadline
   EXPECT_TRUE(s[2].clear);
+}
+
+// Competing consumers (any one will do) next to an auditor that samples messages the workers
+// also handle: the stuck count is of sends nobody handled, not sends minus the sum of
+// everyone's handling (which counted the audited ones twice and hid the 3 nobody took).
+TEST(StuckSignals, AnyOneReceiverCountsTheSendsNobodyHandled) {
+  AlertConfig config;
+  StuckInputs in;
+  in.destinations["jobs"] =
+      Dest(100, 90, {{"w1", {52, 47}}, {"w2", {45, 40}}, {"audit", {20, 18}}}, 87);
+  const std::vector<Signal> s = StuckSignals(config, {{config.stuck_after, in}});
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].subject, "(any receiver) <- jobs");
+  EXPECT_EQ(s[0].value, 3);
+  EXPECT_TRUE(s[0].breach);
 }
 
 TEST(FailureSignals, NeedEnoughFinishedMessagesAndResolveBelowHalf) {

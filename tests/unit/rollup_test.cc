@@ -68,7 +68,7 @@ InboxEvent Ev(const std::string& id, const std::string& service, v1::EventKind k
 struct Rollups {
   std::map<std::string, MessageHops> state;
   std::map<NodeKey, int64_t> node_events;
-  std::map<SendKey, int64_t> sends;
+  std::map<SendKey, SendDelta> sends;
   std::map<EdgeKey, EdgeBucket> edges;
   int recomputes = 0;
 
@@ -77,7 +77,10 @@ struct Rollups {
     for (auto& [id, m] : r.changed) state[id] = m;
     for (const auto& [k, d] : r.nodes) node_events[k] += d.events;
     for (const auto& [k, n] : r.sends) {
-      if ((sends[k] += n) == 0) sends.erase(k);
+      SendDelta& d = sends[k];
+      d.messages += n.messages;
+      d.handled += n.handled;
+      if (d.empty()) sends.erase(k);
     }
     for (const auto& [k, d] : r.edges) {
       EdgeBucket& b = edges[k];
@@ -131,7 +134,7 @@ TEST(HopFold, AHopIsCountedInTheMinuteOfItsSendWithItsFirstHandlingEvent) {
   EXPECT_EQ(key.handler, "bob");
   EXPECT_EQ(b.messages, 1);
   EXPECT_EQ(b.max_latency, 61000000 - 1000);
-  EXPECT_EQ(r.sends.at(SendKey{t, "alice", "q"}), 1);
+  EXPECT_EQ(r.sends.at(SendKey{t, "alice", "q"}), (SendDelta{1, 1}));
   EXPECT_EQ(r.node_events.at(NodeKey{t + 60000000, "bob"}), 2);
 }
 
@@ -150,8 +153,32 @@ TEST(HopFold, ALateEarlierEventMovesTheHopAndTheMaxDrops) {
   // A SENT of m a minute earlier (a retry logged with an older clock) moves the hop.
   r.FoldBatch({Ev("m", "alice", v1::EVENT_KIND_SENT, t - 30000000, "q")});
   EXPECT_EQ(r.edges.size(), 2u);
-  EXPECT_EQ(r.sends.at(SendKey{t - 60000000, "alice", "q"}), 1);
-  EXPECT_EQ(r.sends.at(SendKey{t, "alice", "q"}), 1);
+  EXPECT_EQ(r.sends.at(SendKey{t - 60000000, "alice", "q"}), (SendDelta{1, 1}));
+  EXPECT_EQ(r.sends.at(SendKey{t, "alice", "q"}), (SendDelta{1, 1}));
+}
+
+// A send counts as handled once whoever handled it and however many did, never for the
+// sender's own events, and only while it has a handler; the count follows the send.
+TEST(HopFold, ASendIsHandledOnceByAnyNumberOfReceiversButNotByItsSender) {
+  Rollups r;
+  const int64_t t = 1699999980000000;
+  const SendKey q{t, "alice", "q"};
+  r.FoldBatch({Ev("w1", "bob", v1::EVENT_KIND_RECEIVED, t + 3000),  // before its send arrives
+               Ev("w2", "alice", v1::EVENT_KIND_SENT, t + 1000, "q"),
+               Ev("w2", "alice", v1::EVENT_KIND_NOTE, t + 2000),  // the sender's own
+               Ev("w3", "alice", v1::EVENT_KIND_SENT, t + 1000, "q"),
+               Ev("w3", "carl", v1::EVENT_KIND_RECEIVED, t + 4000),
+               Ev("w3", "dave", v1::EVENT_KIND_FAILED, t + 5000)});
+  EXPECT_EQ(r.sends.at(q), (SendDelta{2, 1}));  // w1 has no send yet; w2 only the sender's
+  r.FoldBatch({Ev("w1", "alice", v1::EVENT_KIND_SENT, t + 1000, "q"),
+               Ev("w3", "carl", v1::EVENT_KIND_PROCESSED, t + 6000)});
+  EXPECT_EQ(r.sends.at(q), (SendDelta{3, 2}));
+  r.FoldBatch({Ev("w2", "bob", v1::EVENT_KIND_RECEIVED, t + 7000)});
+  EXPECT_EQ(r.sends.at(q), (SendDelta{3, 3}));
+  // An earlier SENT of w1 to another destination moves its send, handled with it.
+  r.FoldBatch({Ev("w1", "alice", v1::EVENT_KIND_SENT, t + 500, "r")});
+  EXPECT_EQ(r.sends.at(q), (SendDelta{2, 2}));
+  EXPECT_EQ(r.sends.at(SendKey{t, "alice", "r"}), (SendDelta{1, 1}));
 }
 
 TEST(HopFold, AnyOrderAndAnyBatchingGiveTheSameRollups) {
@@ -205,7 +232,7 @@ TEST(HopFold, CoarsenSumsMinutesIntoHours) {
   EXPECT_EQ(h.edges.begin()->second.messages, 2);
   EXPECT_EQ(h.edges.begin()->second.failures, 1);
   EXPECT_EQ(*h.edges.begin()->second.max_added, kMinuteMicros);
-  EXPECT_EQ(h.sends.at(SendKey{t, "a", "q"}), 2);
+  EXPECT_EQ(h.sends.at(SendKey{t, "a", "q"}), (SendDelta{2, 2}));
   EXPECT_EQ(h.nodes.at(NodeKey{t, "b"}).failed, 1);
 }
 
