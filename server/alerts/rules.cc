@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/ascii.h"
@@ -56,20 +57,23 @@ int64_t StuckAfter(const AlertConfig& config, const std::string& destination,
   return config.stuck_after;
 }
 
-std::vector<std::string> ExpectedReceivers(const storage::StuckInputs::Destination& history) {
-  int64_t busiest = 0;
-  for (const auto& [receiver, counts] : history.handled) busiest = std::max(busiest, counts.first);
-  if (busiest == 0) return {""};
-  std::vector<std::string> out;
-  int64_t together = 0;
+std::vector<std::vector<std::string>> ExpectedReceivers(
+    const storage::StuckInputs::Destination& history) {
+  const int64_t anyone = history.handled_any;
+  if (anyone <= 0) return {{}};
+  std::vector<std::vector<std::string>> out;
+  std::vector<std::string> sharing;
+  int64_t shared = 0;
   for (const auto& [receiver, counts] : history.handled) {
-    if (counts.first * 2 < busiest) continue;  // handles a few (sampling, an auditor)
-    out.push_back(receiver);
-    together += counts.first;
+    if (counts.first * 10 >= anyone * 9) {
+      out.push_back({receiver});
+    } else {
+      sharing.push_back(receiver);
+      shared += counts.first;
+    }
   }
-  // Several receivers that between them handled about one copy of each message share the
-  // work (competing consumers): any one of them will do.
-  if (out.size() >= 2 && together * 10 <= history.sent * 12) return {""};
+  if (!sharing.empty() && shared * 2 >= anyone) out.push_back(std::move(sharing));
+  if (out.empty()) out.push_back({});
   return out;
 }
 
@@ -80,17 +84,29 @@ std::vector<Signal> StuckSignals(const AlertConfig& config,
   if (base == by_deadline.end()) return out;
   for (const auto& [destination, history] : base->second.destinations) {
     if (history.sent == 0) continue;
-    for (const std::string& receiver : ExpectedReceivers(history)) {
+    const std::vector<std::vector<std::string>> expected = ExpectedReceivers(history);
+    for (const std::vector<std::string>& receivers : expected) {
+      // One receiver keeps its name (and its own deadline); a shared set, or any service at
+      // all, is "(any receiver)": which of them was meant to take a message nobody took is
+      // not knowable, and the set changes as workers come and go.
+      const std::string receiver = receivers.size() == 1 ? receivers[0] : "";
       auto inputs = by_deadline.find(StuckAfter(config, destination, receiver));
       if (inputs == by_deadline.end()) continue;
       auto d = inputs->second.destinations.find(destination);
       if (d == inputs->second.destinations.end()) continue;
-      // Any one receiver: the sends nobody handled, counted as such by the rollups (a sum
-      // over receivers counts a message twice when two handled it, and hides one nobody did).
-      int64_t handled_old = d->second.handled_any_old;
-      if (!receiver.empty()) {
-        auto r = d->second.handled.find(receiver);
-        handled_old = r == d->second.handled.end() ? 0 : r->second.second;
+      // What the expected handled: for one receiver its own count; for a set, when it is all
+      // that is expected, the sends somebody handled (exact: a sum over receivers counts a
+      // message twice when two handled it, and hides one nobody did); beside receivers that
+      // handle everything, that count includes theirs, so the set's own sum (each message
+      // taken by one of them).
+      int64_t handled_old = 0;
+      if (receivers.empty() || (receivers.size() > 1 && expected.size() == 1)) {
+        handled_old = d->second.handled_any_old;
+      } else {
+        for (const std::string& r : receivers) {
+          auto it = d->second.handled.find(r);
+          if (it != d->second.handled.end()) handled_old += it->second.second;
+        }
       }
       const int64_t stuck = std::max<int64_t>(0, d->second.sent_old - handled_old);
       Signal s;
@@ -103,7 +119,10 @@ std::vector<Signal> StuckSignals(const AlertConfig& config,
       s.breach = stuck >= config.stuck_open;
       s.clear = stuck == 0;
       s.summary = absl::StrCat(stuck, " message(s) sent to ", destination, " not handled by ",
-                               Receiver(receiver), " within ", Ago(inputs->first));
+                               receivers.size() > 1
+                                   ? absl::StrCat("any of ", absl::StrJoin(receivers, ", "))
+                                   : Receiver(receiver),
+                               " within ", Ago(inputs->first));
       out.push_back(std::move(s));
     }
   }

@@ -57,12 +57,17 @@ struct Signal {
   std::string summary;
 };
 
-// The receivers a destination's messages are expected to reach, learned from the history
-// window: each receiver that handled at least half as many as the busiest one — unless those
-// receivers share the messages (competing consumers: together they handled at most 1.2x the
-// messages sent) or none is known (a new destination); then any one receiver will do,
-// written as the empty receiver.
-std::vector<std::string> ExpectedReceivers(const storage::StuckInputs::Destination& history);
+// Who is expected to handle a destination's messages, learned from the history window. Each
+// entry is a set of receivers any one of which will do:
+// - a receiver that handled nearly every message someone handled (>= 90 %) is expected to
+//   handle each one (fan-out subscribers, an observer that logs everything): one entry each;
+// - the others, when together they handled at least half of those messages, share them
+//   (competing consumers; or one subscriber that lags): one entry holding them all. When
+//   they handled fewer (an auditor sampling a few), nobody expects them to;
+// - nothing handled in the window (a new destination, or all receivers down all along): one
+//   empty entry, meaning any service at all.
+std::vector<std::vector<std::string>> ExpectedReceivers(
+    const storage::StuckInputs::Destination& history);
 
 // Stuck signals per (expected receiver, destination). `by_deadline` holds the rollup
 // counts for each distinct deadline in use (keyed by the deadline, see StuckAfter).

@@ -49,8 +49,8 @@ class AlertReader {
 struct StuckInputs {
   struct Destination {
     int64_t sent = 0, sent_old = 0;
-    // Of the old sends, those some receiver (any service but the sender) handled.
-    int64_t handled_any_old = 0;
+    // Of the sends (all, old), those some receiver (any service but the sender) handled.
+    int64_t handled_any = 0, handled_any_old = 0;
     std::map<std::string, std::pair<int64_t, int64_t>> handled;  // receiver -> (all, old)
   };
   std::map<std::string, Destination> destinations;

@@ -47,13 +47,15 @@ absl::StatusOr<StuckInputs> PgAlertStore::ReadStuckInputs(int64_t from, int64_t 
     for (const auto& row :
          window.Exec(tx, absl::StrCat("SELECT destination, sum(messages)::int8,"
                                       " coalesce(sum(messages) FILTER (WHERE old), 0)::int8,"
+                                      " sum(handled)::int8,"
                                       " coalesce(sum(handled) FILTER (WHERE old), 0)::int8 FROM (",
                                       window.Rows("send", "destination, messages, handled"),
                                       ") r GROUP BY destination"))) {
       StuckInputs::Destination& d = in.destinations[row[0].as<std::string>()];
       d.sent = row[1].as<int64_t>();
       d.sent_old = row[2].as<int64_t>();
-      d.handled_any_old = row[3].as<int64_t>();
+      d.handled_any = row[3].as<int64_t>();
+      d.handled_any_old = row[4].as<int64_t>();
     }
     for (const auto& row :
          window.Exec(tx, absl::StrCat("SELECT destination, handler, sum(messages)::int8,"

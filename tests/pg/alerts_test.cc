@@ -103,6 +103,29 @@ TEST_F(AlertsTest, BobStopsReceivingThenCatchesUp) {
   EXPECT_EQ(db_.Scalar("SELECT count(*) FROM message_states WHERE state = 'STUCK'"), "0");
 }
 
+// Two workers share "jobs" and an observer logs every message: the observer is expected to
+// see each one, the workers as a set (not each worker every message). The two messages
+// nobody took alert on the workers' set only; the observer saw everything.
+TEST_F(AlertsTest, WorkersSharingBesideAnObserverAlertOnlyForWhatNobodyTook) {
+  auto evaluator = Evaluator();
+  std::vector<v1::Event> events;
+  for (int i = 0; i < 40; ++i) {
+    const std::string id = wire::NewUuidV7();
+    const absl::Time t = now_ - absl::Minutes(50) + absl::Minutes(i);
+    events.push_back(MakeEvent(id, "alice", v1::EVENT_KIND_SENT, t));
+    events.back().set_destination("jobs");
+    events.push_back(MakeEvent(id, "observer", v1::EVENT_KIND_NOTE, t + absl::Milliseconds(5)));
+    if (i == 30 || i == 31) continue;  // nobody takes these two
+    events.push_back(MakeEvent(id, i % 2 ? "w1" : "w2", v1::EVENT_KIND_PROCESSED,
+                               t + absl::Milliseconds(40)));
+  }
+  Store(events);
+  ASSERT_TRUE(evaluator->EvaluateOnce(now_).ok());
+  EXPECT_EQ(Alerts("stuck"), std::vector<std::string>{"stuck|(any receiver) <- jobs|open|2|1"});
+  EXPECT_EQ(db_.Scalar("SELECT summary FROM alerts WHERE rule = 'stuck'"),
+            "2 message(s) sent to jobs not handled by any of w1, w2 within 1m");
+}
+
 TEST_F(AlertsTest, TheStuckRuleWaitsWhileTheRollupsLagBehind) {
   AlertConfig config;
   config.max_rollup_backlog = 3;

@@ -1,6 +1,9 @@
 // The alert rules without a database: expected receivers, the three signals, hysteresis.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <tuple>
+
 #include "alerts/rules.h"
 
 namespace utracker::server::alerts {
@@ -11,38 +14,56 @@ using storage::StuckInputs;
 
 constexpr int64_t kMinute = 60'000'000;
 
+// `anyone`: how many sends some receiver handled (all, old); by default as many as the
+// busiest receiver handled.
 StuckInputs::Destination Dest(int64_t sent, int64_t sent_old,
                               std::map<std::string, std::pair<int64_t, int64_t>> handled,
-                              int64_t handled_any_old = 0) {
+                              std::pair<int64_t, int64_t> anyone = {-1, -1}) {
   StuckInputs::Destination d;
   d.sent = sent;
   d.sent_old = sent_old;
+  for (const auto& [r, counts] : handled) {
+    d.handled_any = std::max(d.handled_any, counts.first);
+    d.handled_any_old = std::max(d.handled_any_old, counts.second);
+  }
+  if (anyone.first >= 0) std::tie(d.handled_any, d.handled_any_old) = anyone;
   d.handled = std::move(handled);
-  d.handled_any_old = handled_any_old;
   return d;
 }
 
-TEST(ExpectedReceivers, EachFanOutReceiverAnyOfCompetingOnesAnyForANewDestination) {
-  // Fan-out: both receive (nearly) every message; carl lagging behind is still expected.
+using Sets = std::vector<std::vector<std::string>>;
+
+TEST(ExpectedReceivers, EachFullReceiverAnyOfThoseSharingAnyForANewDestination) {
+  // Fan-out: both receive (nearly) every message.
+  EXPECT_EQ(ExpectedReceivers(Dest(100, 90, {{"bob", {100, 90}}, {"carl", {95, 85}}})),
+            (Sets{{"bob"}, {"carl"}}));
+  // carl lagging behind is still expected (alone, he handled over half).
   EXPECT_EQ(ExpectedReceivers(Dest(100, 90, {{"bob", {100, 90}}, {"carl", {60, 50}}})),
-            (std::vector<std::string>{"bob", "carl"}));
+            (Sets{{"bob"}, {"carl"}}));
   // A service that handled a few (e.g. an auditor sampling) is not expected for each one.
   EXPECT_EQ(ExpectedReceivers(Dest(100, 90, {{"bob", {100, 90}}, {"audit", {10, 9}}})),
-            (std::vector<std::string>{"bob"}));
-  // Competing consumers share the messages: any one of them will do.
-  EXPECT_EQ(ExpectedReceivers(Dest(100, 90, {{"w1", {52, 47}}, {"w2", {48, 43}}})),
-            (std::vector<std::string>{""}));
-  EXPECT_EQ(ExpectedReceivers(Dest(5, 5, {})), (std::vector<std::string>{""}));
+            (Sets{{"bob"}}));
+  // Competing consumers share the messages: any one of them will do, however uneven.
+  EXPECT_EQ(ExpectedReceivers(Dest(100, 90, {{"w1", {52, 47}}, {"w2", {48, 43}}}, {100, 90})),
+            (Sets{{"w1", "w2"}}));
+  EXPECT_EQ(ExpectedReceivers(Dest(100, 90, {{"w1", {80, 70}}, {"w2", {20, 20}}}, {100, 90})),
+            (Sets{{"w1", "w2"}}));
+  // An observer that logs every message beside competing consumers: the observer for each
+  // message, the workers as one set (before, each worker was expected to take every one).
+  EXPECT_EQ(ExpectedReceivers(Dest(100, 90,
+                                   {{"obs", {100, 90}}, {"w1", {50, 44}}, {"w2", {50, 46}}})),
+            (Sets{{"obs"}, {"w1", "w2"}}));
+  EXPECT_EQ(ExpectedReceivers(Dest(5, 5, {})), (Sets{{}}));
 }
 
 TEST(StuckSignals, CountsWhatAnExpectedReceiverDidNotHandleBeforeItsDeadline) {
   AlertConfig config;
   config.stuck_after_service["carl"] = 5 * kMinute;
   StuckInputs base;  // at the default deadline
-  base.destinations["orders"] = Dest(100, 80, {{"bob", {95, 75}}, {"carl", {90, 70}}});
+  base.destinations["orders"] = Dest(100, 80, {{"bob", {95, 75}}, {"carl", {90, 70}}}, {98, 78});
   base.destinations["new"] = Dest(3, 3, {});
   StuckInputs carl;  // at carl's longer deadline fewer sends are old
-  carl.destinations["orders"] = Dest(100, 60, {{"bob", {95, 58}}, {"carl", {90, 60}}});
+  carl.destinations["orders"] = Dest(100, 60, {{"bob", {95, 58}}, {"carl", {90, 60}}}, {98, 60});
   const std::vector<Signal> s =
       StuckSignals(config, {{config.stuck_after, base}, {5 * kMinute, carl}});
   ASSERT_EQ(s.size(), 3u);
@@ -63,12 +84,20 @@ TEST(StuckSignals, AnyOneReceiverCountsTheSendsNobodyHandled) {
   AlertConfig config;
   StuckInputs in;
   in.destinations["jobs"] =
-      Dest(100, 90, {{"w1", {52, 47}}, {"w2", {45, 40}}, {"audit", {20, 18}}}, 87);
+      Dest(100, 90, {{"w1", {52, 47}}, {"w2", {45, 40}}, {"audit", {20, 18}}}, {97, 87});
+  // Beside an observer, the workers' set counts what the workers handled.
+  in.destinations["orders"] = Dest(
+      100, 90, {{"obs", {100, 90}}, {"w1", {48, 44}}, {"w2", {48, 44}}}, {100, 90});
   const std::vector<Signal> s = StuckSignals(config, {{config.stuck_after, in}});
-  ASSERT_EQ(s.size(), 1u);
+  ASSERT_EQ(s.size(), 3u);
   EXPECT_EQ(s[0].subject, "(any receiver) <- jobs");
   EXPECT_EQ(s[0].value, 3);
   EXPECT_TRUE(s[0].breach);
+  EXPECT_EQ(s[0].summary, "3 message(s) sent to jobs not handled by any of audit, w1, w2 within 1m");
+  EXPECT_EQ(s[1].subject, "obs <- orders");
+  EXPECT_EQ(s[1].value, 0);
+  EXPECT_EQ(s[2].subject, "(any receiver) <- orders");
+  EXPECT_EQ(s[2].value, 2);
 }
 
 TEST(FailureSignals, NeedEnoughFinishedMessagesAndResolveBelowHalf) {
