@@ -81,9 +81,15 @@ std::string ToJson(const google::protobuf::Message& m) {
   return out;
 }
 
-std::unique_ptr<v1::Flows::Stub> FlowsStub(const Args& a) {
-  return v1::Flows::NewStub(grpc::CreateChannel(Server(a), grpc::InsecureChannelCredentials()));
+// The server keeps flows under gRPC's default 4 MiB, but not one message's events (a message
+// logged about a million times): the CLI takes answers up to 256 MiB.
+std::shared_ptr<grpc::Channel> Channel(const Args& a) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(256 << 20);
+  return grpc::CreateCustomChannel(Server(a), grpc::InsecureChannelCredentials(), args);
 }
+
+std::unique_ptr<v1::Flows::Stub> FlowsStub(const Args& a) { return v1::Flows::NewStub(Channel(a)); }
 
 bool ParseKind(std::string text, EventKind* kind) {
   absl::AsciiStrToUpper(&text);
@@ -406,7 +412,7 @@ int RunMessage(const Args& a, std::ostream& out, std::ostream& err) {
 }
 
 std::unique_ptr<v1::Alerts::Stub> AlertsStub(const Args& a) {
-  return v1::Alerts::NewStub(grpc::CreateChannel(Server(a), grpc::InsecureChannelCredentials()));
+  return v1::Alerts::NewStub(Channel(a));
 }
 
 // The open alerts, then every change, until SIGINT/SIGTERM (exit 0) or the stream ends.

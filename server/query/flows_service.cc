@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
 #include "query/message_state.h"
+#include "query/response_limits.h"
 #include "query/run_query.h"
 #include "wire/text.h"
 #include "wire/uuid.h"
@@ -170,6 +171,8 @@ grpc::ServerUnaryReactor* FlowsService::GetFlow(grpc::CallbackServerContext* con
                     for (v1::TrackedMessage& m : *response->mutable_messages()) {
                       DeriveMessageFacts(m, &deadlines_, now);
                     }
+                    // A client with gRPC's default limits could not read a bigger answer.
+                    CapFlowBytes(response);
                     return absl::OkStatus();
                   });
 }

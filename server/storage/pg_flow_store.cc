@@ -373,6 +373,11 @@ constexpr const char* kFlowEventsCursorSql =
     " destination, attributes, error FROM events"
     " WHERE root_id = " UTRACKER_FLOW_ROOT;
 #undef UTRACKER_FLOW_ROOT
+// A truncated flow's events: those of the messages kept ($1, a uuid[]), not all of the root's
+// (a flow of a million messages would otherwise produce millions of rows for ten thousand).
+constexpr const char* kKeptEventsSql =
+    "SELECT event_id, message_id, service, instance, kind, name, occurred_at,"
+    " destination, attributes, error FROM events WHERE message_id = ANY($1::uuid[])";
 constexpr int kFirstEventChunk = 250;
 constexpr int kEventChunk = 500;
 
@@ -539,6 +544,7 @@ absl::Status PgFlowStore::GetFlow(const std::string& message_id, bool include_co
   // Keys view the messages' ids, which do not move once read.
   absl::flat_hash_map<absl::string_view, v1::TrackedMessage*> index;
   bool found = false;  // the flow has messages (it may be truncated to none)
+  bool kept_events_pending = false;  // kKeptEventsSql sent, its result not read yet
   try {
     next(PGRES_COMMAND_OK);  // BEGIN
     if (RawResult messages = next(PGRES_TUPLES_OK)) {
@@ -563,6 +569,33 @@ absl::Status PgFlowStore::GetFlow(const std::string& message_id, bool include_co
       }
     }
     next(PGRES_COMMAND_OK);  // DECLARE
+    auto decode = [&index](const PGresult* events) {
+      const int event_rows = events == nullptr ? 0 : PQntuples(events);
+      for (int r = 0; r < event_rows; ++r) {
+        const BinaryRow row(events, r);
+        char id[kUuidText];
+        if (!row.Uuid(1, id)) continue;
+        auto it = index.find(absl::string_view(id, kUuidText));
+        if (it != index.end()) {
+          ReadBinaryEvent(row, it->second->add_events());
+        }
+      }
+    };
+    if (flow->truncated() && status.ok()) {
+      // The kept messages' events by id instead; the fetches already in flight are drained
+      // unread and the cursor is fetched no further.
+      std::string ids = "{";
+      for (const v1::TrackedMessage& m : flow->messages()) {
+        absl::StrAppend(&ids, ids.size() > 1 ? "," : "", m.id());
+      }
+      ids += "}";
+      if (!send(kKeptEventsSql, {ids.c_str()}) || !end() || !flush()) return lost();
+      kept_events_pending = true;
+      for (; !fetches.empty(); fetches.pop_front()) next(PGRES_TUPLES_OK);
+      RawResult events = next(PGRES_TUPLES_OK);
+      kept_events_pending = false;
+      decode(events.get());
+    }
     // A full chunk may have more behind it: another fetch goes out before this one is
     // decoded, so PostgreSQL always has the next one queued. A short (or failed) one ends it.
     // Once it ended, COMMIT and the sync go out at once, before the last rows are decoded.
@@ -579,15 +612,7 @@ absl::Status PgFlowStore::GetFlow(const std::string& message_id, bool include_co
       } else if (!end()) {
         return lost();
       }
-      for (int r = 0; r < event_rows; ++r) {
-        const BinaryRow row(events.get(), r);
-        char id[kUuidText];
-        if (!row.Uuid(1, id)) continue;
-        auto it = index.find(absl::string_view(id, kUuidText));
-        if (it != index.end()) {
-          ReadBinaryEvent(row, it->second->add_events());
-        }
-      }
+      decode(events.get());
     }
   } catch (const std::exception& e) {
     // The rows were unreadable; the connection is out of step with its pipeline.
@@ -597,6 +622,7 @@ absl::Status PgFlowStore::GetFlow(const std::string& message_id, bool include_co
   // (PostgreSQL skips everything up to the sync once a statement failed).
   if (!end()) return lost();
   for (size_t i = 0; i < fetches.size(); ++i) next(PGRES_TUPLES_OK);
+  if (kept_events_pending) next(PGRES_TUPLES_OK);
   next(PGRES_COMMAND_OK);  // COMMIT
   RawResult sync = next(PGRES_PIPELINE_SYNC);
   if (sync == nullptr || PQexitPipelineMode(pg) != 1) {

@@ -242,6 +242,32 @@ TEST_F(PgStoreTest, FlowStoreReturnsMessagesAndFlowsOfThreeGenerations) {
   v1::GetFlowResponse none;
   EXPECT_EQ(flows.GetFlow(wire::NewUuidV7(), false, 10, &none).code(),
             absl::StatusCode::kNotFound);
+
+  // Truncated, the kept messages' events are read by id; each kept message has all of its
+  // events, also where the root's events run past the first chunks of the cursor.
+  std::vector<v1::Event> big;
+  for (int i = 0; i < 400; ++i) {
+    const std::string id = wire::NewUuidV7();
+    const absl::Time t = t0_ + absl::Seconds(1) + absl::Milliseconds(i);
+    big.push_back(MakeEvent(id, "bob", v1::EVENT_KIND_SENT, t, root, root, 1));
+    big.push_back(MakeEvent(id, "carl", v1::EVENT_KIND_RECEIVED, t, root, root, 1));
+    big.push_back(MakeEvent(id, "carl", v1::EVENT_KIND_PROCESSED, t, root, root, 1));
+  }
+  ASSERT_TRUE(store_->Store(Ptrs(big)).ok());
+  v1::GetFlowResponse cut;
+  ASSERT_TRUE(flows.GetFlow(grand, false, 300, &cut).ok());
+  EXPECT_TRUE(cut.truncated());
+  ASSERT_EQ(cut.messages_size(), 300);
+  EXPECT_EQ(cut.messages(0).id(), root);
+  EXPECT_EQ(cut.messages(0).events_size(), 2);
+  int kept_events = 0;
+  for (const auto& m : cut.messages()) {
+    if (m.depth() == 1 && m.id() != child) {
+      EXPECT_EQ(m.events_size(), 3) << m.id();
+    }
+    kept_events += m.events_size();
+  }
+  EXPECT_EQ(kept_events, 2 + 2 + 298 * 3);  // root, child, 298 of the 400
 }
 
 // A root nobody logged (only its children did) still names its flow: GetFlow of it answers

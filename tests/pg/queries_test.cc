@@ -396,6 +396,39 @@ TEST_F(QueriesTest, ServiceGraphCountsStuckAsSendsNobodyHandled) {
   EXPECT_EQ(listed[0].id(), ids[9]);
 }
 
+// Six messages of 1 MiB content each: read with their content, the flow would be over the
+// 4 MiB a default gRPC client takes (it would fail RESOURCE_EXHAUSTED). The answer keeps what
+// fits, in answer order, and says truncated.
+TEST_F(QueriesTest, GetFlowStaysUnderWhatADefaultClientAccepts) {
+  const std::string root = wire::NewUuidV7();
+  std::vector<v1::Event> events;
+  for (int i = 0; i < 6; ++i) {
+    const std::string id = i == 0 ? root : wire::NewUuidV7();
+    events.push_back(i == 0 ? MakeEvent(id, "alice", v1::EVENT_KIND_SENT, t0_)
+                            : MakeEvent(id, "alice", v1::EVENT_KIND_SENT,
+                                        t0_ + absl::Seconds(i), root, root, 1));
+    events.back().set_content(std::string(1 << 20, static_cast<char>('a' + i)));
+  }
+  Store(events);
+  grpc::ClientContext ctx;
+  v1::GetFlowRequest req;
+  req.set_message_id(root);
+  req.set_include_content(true);
+  v1::GetFlowResponse flow;
+  const grpc::Status st = stub_->GetFlow(&ctx, req, &flow);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_TRUE(flow.truncated());
+  ASSERT_EQ(flow.messages_size(), 3);
+  EXPECT_EQ(flow.messages(0).id(), root);
+  EXPECT_EQ(flow.messages(2).content()[0], 'c');
+  // Without content the whole flow comes.
+  grpc::ClientContext ctx2;
+  req.set_include_content(false);
+  ASSERT_TRUE(stub_->GetFlow(&ctx2, req, &flow).ok());
+  EXPECT_FALSE(flow.truncated());
+  EXPECT_EQ(flow.messages_size(), 6);
+}
+
 TEST_F(QueriesTest, MessageStatesViewAgreesWithTheServer) {
   // Random event sets (kinds, services, order, replays) per message: the psql view must
   // derive the same state as the server does.
