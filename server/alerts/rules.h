@@ -59,11 +59,14 @@ struct Signal {
 
 // Who is expected to handle a destination's messages, learned from the history window. Each
 // entry is a set of receivers any one of which will do:
-// - a receiver that handled nearly every message someone handled (>= 90 %) is expected to
+// - when the receivers' counts add up to about the messages somebody handled (<= 1.05x: hardly
+//   one handled twice), they share them (competing consumers, however unevenly): one entry of
+//   them all;
+// - else a receiver that handled nearly every message someone handled (>= 90 %) is expected to
 //   handle each one (fan-out subscribers, an observer that logs everything): one entry each;
-// - the others, when together they handled at least half of those messages, share them
-//   (competing consumers; or one subscriber that lags): one entry holding them all. When
-//   they handled fewer (an auditor sampling a few), nobody expects them to;
+//   and the others, when together they handled at least half of those messages, share them
+//   (workers beside an observer; or one subscriber that lags): one entry holding them all.
+//   When they handled fewer (an auditor sampling a few), nobody expects them to;
 // - nothing handled in the window (a new destination, or all receivers down all along): one
 //   empty entry, meaning any service at all.
 std::vector<std::vector<std::string>> ExpectedReceivers(

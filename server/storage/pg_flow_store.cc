@@ -26,6 +26,7 @@
 #include "storage/pg_errors.h"
 #include "storage/pg_pool.h"
 #include "storage/pg_service_graph.h"
+#include "storage/pg_url.h"
 
 namespace utracker::server::storage {
 namespace {
@@ -40,7 +41,7 @@ constexpr const char* kMessageColumns =
 
 // ListMessages' order: first sight as the message's row was first stored, which no later
 // event moves (migration 0011), so pages neither repeat nor skip. The same expression as the
-// messages_listed_idx index, so that the index serves the order, the range and the cursor.
+// messages_listing_idx index, so that the index serves the order, the range and the cursor.
 constexpr const char* kListingKey = "COALESCE(m.listed_at, m.first_seen_at)";
 
 // Each datum sent costs PostgreSQL ~0.3 µs, so events come as plain columns (no casts or
@@ -388,7 +389,7 @@ std::string FetchEventsSql(int rows) { return absl::StrCat("FETCH ", rows, " FRO
 
 // The shared libpqxx pool, plus plain libpq connections for GetFlow.
 struct PgFlowStore::Pool : PgPool {
-  explicit Pool(std::string url) : PgPool(url), database_url(std::move(url)) {}
+  explicit Pool(const std::string& url) : PgPool(url), database_url(WithConnectTimeout(url)) {}
 
   // A plain libpq connection, or UNAVAILABLE.
   absl::StatusOr<RawConn> BorrowRaw() {

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "storage/pg_url.h"
+
 namespace utracker::server::storage {
 
 // A small pool of idle libpqxx connections for stores whose queries run on several threads:
@@ -15,7 +17,8 @@ namespace utracker::server::storage {
 // connection that threw is dropped, and a new one is made on the next Borrow. Thread-safe.
 class PgPool {
  public:
-  explicit PgPool(std::string database_url) : database_url_(std::move(database_url)) {}
+  explicit PgPool(const std::string& database_url)
+      : database_url_(WithConnectTimeout(database_url)) {}
 
   std::unique_ptr<pqxx::connection> Borrow() {
     {

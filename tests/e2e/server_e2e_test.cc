@@ -12,6 +12,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "support/event_factory.h"
 #include "support/local_channel.h"
+#include "support/loopback.h"
 #include "support/process.h"
 #include "support/test_database.h"
 #include "utracker/v1/flows.grpc.pb.h"
@@ -182,6 +183,22 @@ TEST(ServerE2E, MigrateOnlyAppliesAndExits) {
   EXPECT_EQ(Psql(db.url(), "SELECT count(*) FROM events"), "0");
   auto [code2, out2] = testing::RunCommand({UTRACKER_SERVER_BIN, "--migrate_only"});
   EXPECT_EQ(code2, 2) << "no database URL must be a usage error";
+}
+
+// A database host that drops packets: checking the schema gives up after its connect timeout
+// and the server starts anyway (it waits for the database, NOT_SERVING), instead of spending
+// the kernel's ~2 minutes of connection retries before a word.
+TEST(ServerE2E, StartsPromptlyWhileTheDatabaseHostDropsPackets) {
+  testing::BlackHole hole;
+  ASSERT_TRUE(hole.Drops(absl::Milliseconds(300)))
+      << "this kernel answered a connection to a full listener; the test cannot run here";
+  const absl::Time start = absl::Now();
+  ChildProcess server(UTRACKER_SERVER_BIN,
+                      {"--listen=127.0.0.1:0", "--shutdown_grace=1s",
+                       "--database_url=postgresql://nobody@" + hole.address() + "/none"});
+  ASSERT_GT(AwaitListening(server), 0);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(25));  // two 5 s timeouts: schema check, ping
+  EXPECT_EQ(server.Signal(SIGTERM, absl::Seconds(30)), 0);
 }
 
 // Without --migrate, a server newer than its database's schema refuses to start with a

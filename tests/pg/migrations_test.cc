@@ -55,6 +55,36 @@ TEST(Migrations, ConcurrentRunnersApplyEachMigrationExactlyOnce) {
   EXPECT_EQ(a->applied.size() + b->applied.size(), EmbeddedMigrations().size());
 }
 
+// A database migrated by the build that shipped an earlier 0011 (listed_at NOT NULL, the
+// first_seen_at index dropped, a plain listed_at index) reaches today's schema through 0013:
+// a previous-version writer can store a message without listed_at again, and ListMessages'
+// COALESCE order has its index.
+TEST(Migrations, TheEarlierListingKeyIsNormalised) {
+  testing::TestDatabase db;
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE(ApplyMigrations(db.url(), EmbeddedMigrations()).ok());
+  // As that build left it.
+  db.Query("ALTER TABLE messages ALTER COLUMN listed_at SET NOT NULL");
+  db.Query("DROP INDEX messages_first_seen_idx");
+  db.Query("DROP INDEX messages_listing_idx");
+  db.Query("CREATE INDEX messages_listed_idx ON messages (listed_at DESC, id DESC)");
+  db.Query("DELETE FROM schema_migrations WHERE version = 13");
+  auto again = ApplyMigrations(db.url(), EmbeddedMigrations());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->applied, std::vector<int>{13});
+  // What a server of the previous version writes.
+  db.Query("INSERT INTO messages (id, root_id, depth, origin_service, origin_sent, origin_at,"
+           " first_seen_at) VALUES (gen_random_uuid(), gen_random_uuid(), 0, 'old', true, now(),"
+           " now())");
+  EXPECT_EQ(db.Scalar("SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes"
+                      " WHERE tablename = 'messages' AND (indexname LIKE '%seen%' OR indexname"
+                      " LIKE 'messages_list%')"),
+            "messages_first_seen_idx,messages_listing_idx");
+  EXPECT_NE(db.Scalar("SELECT indexdef FROM pg_indexes WHERE indexname = 'messages_listing_idx'")
+                .find("COALESCE(listed_at, first_seen_at)"),
+            std::string::npos);
+}
+
 TEST(Migrations, UnreachableDatabaseIsUnavailable) {
   auto r = ApplyMigrations("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2",
                            EmbeddedMigrations());

@@ -194,6 +194,13 @@ TEST_F(RollupsTest, EqualARecomputationAfterDuplicatesAndOutOfOrderArrival) {
   ASSERT_TRUE(ApplyMigrations(db_.url(), EmbeddedMigrations()).ok());
   ExpectTierEqualsRecomputation("minutes", "minute", rollup::kMinuteMicros);
   ExpectTierEqualsRecomputation("hours", "hour", rollup::kHourMicros);
+  // Counts an older server's folds left wrong (it keeps `handled` as it was, moving sends
+  // between minutes) are mended by the function the migration left for that.
+  db_.Query("UPDATE send_minutes SET handled = handled + 3 WHERE random() < 0.5");
+  db_.Query("UPDATE send_hours SET handled = 0");
+  db_.Query("SELECT utracker_recompute_sends_handled()");
+  ExpectTierEqualsRecomputation("minutes", "minute", rollup::kMinuteMicros);
+  ExpectTierEqualsRecomputation("hours", "hour", rollup::kHourMicros);
 }
 
 TEST_F(RollupsTest, OneReplicaLeadsAndAnotherTakesOverWhenItGoes) {

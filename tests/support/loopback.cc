@@ -3,9 +3,15 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <poll.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace utracker::testing {
 namespace {
@@ -43,6 +49,28 @@ int ConnectToLoopback(int port, bool nonblocking) {
     return -1;
   }
   return fd;
+}
+
+BlackHole::BlackHole() {
+  listener_ = ListenOnLoopback(0, &port_);
+  if (listener_ < 0) ADD_FAILURE() << "cannot listen on loopback";
+  for (int i = 0; i < 2; ++i) fillers_.push_back(ConnectToLoopback(port_, true));
+  absl::SleepFor(absl::Milliseconds(100));
+}
+
+BlackHole::~BlackHole() {
+  for (int fd : fillers_) close(fd);
+  close(listener_);
+}
+
+std::string BlackHole::address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+bool BlackHole::Drops(absl::Duration wait) {
+  const int fd = ConnectToLoopback(port_, true);
+  pollfd p{fd, POLLOUT, 0};
+  const int ready = poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(wait)));
+  close(fd);
+  return ready == 0;
 }
 
 }  // namespace utracker::testing

@@ -48,6 +48,10 @@ TEST(ExpectedReceivers, EachFullReceiverAnyOfThoseSharingAnyForANewDestination) 
             (Sets{{"w1", "w2"}}));
   EXPECT_EQ(ExpectedReceivers(Dest(100, 90, {{"w1", {80, 70}}, {"w2", {20, 20}}}, {100, 90})),
             (Sets{{"w1", "w2"}}));
+  // A second worker added hours ago: the first still did 92 % over the window, but nothing
+  // was handled twice — it is not a subscriber expected to take its peer's share.
+  EXPECT_EQ(ExpectedReceivers(Dest(100, 100, {{"w1", {92, 92}}, {"w2", {8, 8}}}, {100, 100})),
+            (Sets{{"w1", "w2"}}));
   // An observer that logs every message beside competing consumers: the observer for each
   // message, the workers as one set (before, each worker was expected to take every one).
   EXPECT_EQ(ExpectedReceivers(Dest(100, 90,
@@ -98,6 +102,26 @@ TEST(StuckSignals, AnyOneReceiverCountsTheSendsNobodyHandled) {
   EXPECT_EQ(s[1].value, 0);
   EXPECT_EQ(s[2].subject, "(any receiver) <- orders");
   EXPECT_EQ(s[2].value, 2);
+}
+
+// A set waits as long as its most patient member: with a service override for each worker,
+// the set is judged at the longer deadline, as each worker alone would be.
+TEST(StuckSignals, ASetUsesTheLongestDeadlineOfItsMembers) {
+  AlertConfig config;
+  config.stuck_after_service["w1"] = 30 * kMinute;
+  config.stuck_after_service["w2"] = 20 * kMinute;
+  StuckInputs base;  // at the default minute: 10 not handled yet
+  base.destinations["jobs"] = Dest(100, 100, {{"w1", {45, 45}}, {"w2", {45, 45}}}, {90, 90});
+  StuckInputs late;  // at 30 minutes: everything that old was handled
+  late.destinations["jobs"] = Dest(100, 80, {{"w1", {45, 40}}, {"w2", {45, 40}}}, {90, 80});
+  StuckInputs mid;
+  mid.destinations["jobs"] = Dest(100, 85, {{"w1", {45, 40}}, {"w2", {45, 40}}}, {90, 80});
+  const std::vector<Signal> s = StuckSignals(
+      config, {{config.stuck_after, base}, {20 * kMinute, mid}, {30 * kMinute, late}});
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].subject, "(any receiver) <- jobs");
+  EXPECT_EQ(s[0].value, 0);
+  EXPECT_TRUE(s[0].clear);
 }
 
 TEST(FailureSignals, NeedEnoughFinishedMessagesAndResolveBelowHalf) {

@@ -362,35 +362,7 @@ TEST(Config, LimitsAndDurationsTheLibraryCannotKeepAreRefused) {
   }
 }
 
-// A local address that drops connection attempts, as a firewalled host does: a listener
-// nobody accepts from, with its queue full.
-class BlackHole {
- public:
-  BlackHole() {
-    listener_ = testing::ListenOnLoopback(0, &port_);
-    if (listener_ < 0) ADD_FAILURE() << "cannot listen on loopback";
-    for (int i = 0; i < 2; ++i) fillers_.push_back(testing::ConnectToLoopback(port_, true));
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  ~BlackHole() {
-    for (int fd : fillers_) close(fd);
-    close(listener_);
-  }
-  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
-  // Whether a new connection attempt is still unanswered after `wait`.
-  bool Drops(absl::Duration wait) {
-    const int fd = testing::ConnectToLoopback(port_, true);
-    pollfd p{fd, POLLOUT, 0};
-    const int ready = poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(wait)));
-    close(fd);
-    return ready == 0;
-  }
-
- private:
-  int listener_ = -1;
-  int port_ = 0;
-  std::vector<int> fillers_;
-};
+using testing::BlackHole;
 
 // Opening the stream waits for the connection attempt (~20 s when packets are dropped);
 // Shutdown must not wait for that.

@@ -1,6 +1,7 @@
 // How PostgreSQL's errors become statuses: UNAVAILABLE is what stops acks, reports the
 // store down (health NOT_SERVING) and makes clients resend later.
 #include "storage/pg_errors.h"
+#include "storage/pg_url.h"
 
 #include <gtest/gtest.h>
 
@@ -26,6 +27,16 @@ TEST(PgErrors, DataErrorsAreTheEventsFaultAndRacesAreRetried) {
   EXPECT_EQ(StatusFromSqlState("40001", "x", "c").code(), absl::StatusCode::kAborted);
   EXPECT_EQ(StatusFromSqlState("40P01", "x", "c").code(), absl::StatusCode::kAborted);
   EXPECT_EQ(StatusFromSqlState("42P01", "x", "c").code(), absl::StatusCode::kInternal);
+}
+
+// Every connection the server makes gives up after 5 s unless the URL says otherwise.
+TEST(PgUrl, AConnectTimeoutUnlessTheUrlSetsOne) {
+  EXPECT_EQ(WithConnectTimeout("postgresql://u@h:5/db"), "postgresql://u@h:5/db?connect_timeout=5");
+  EXPECT_EQ(WithConnectTimeout("postgres://u@h/db?sslmode=disable"),
+            "postgres://u@h/db?sslmode=disable&connect_timeout=5");
+  EXPECT_EQ(WithConnectTimeout("host=h dbname=db"), "host=h dbname=db connect_timeout=5");
+  EXPECT_EQ(WithConnectTimeout("postgresql://h/db?connect_timeout=30"),
+            "postgresql://h/db?connect_timeout=30");
 }
 
 }  // namespace
