@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <algorithm>
 #include <exception>
 #include <optional>
 
@@ -38,7 +39,9 @@ v1::Envelope ClientCore::NewEnvelope(const v1::Envelope* parent, std::string con
   if (parent != nullptr) {
     env.set_parent_id(parent->id());
     env.set_root_id(parent->root_id().empty() ? parent->id() : parent->root_id());
-    env.set_depth(parent->depth() + 1);
+    // Depth saturates at the largest the server takes: a longer chain is most likely a loop,
+    // and its messages should still be tracked (and a hostile 2^32-1 must not wrap to 0).
+    env.set_depth(std::min<uint32_t>(parent->depth(), wire::kMaxDepth - 1) + 1);
   } else {
     env.set_root_id(env.id());
   }

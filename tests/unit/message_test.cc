@@ -70,6 +70,26 @@ TEST(Message, LineageOverThreeGenerations) {
   EXPECT_FALSE(grandchild.is_root());
 }
 
+// A chain longer than the server takes (depth 1..10 000) saturates: the child of a message at
+// the limit is at the limit (at 10 001 the server would refuse its events). An envelope that
+// claims more is refused when read.
+TEST(Message, DepthSaturatesAtTheLargestTheServerTakes) {
+  Message child = Message::Pack("a").PackChild("b");
+  for (const char* depth : {"9999", "10000"}) {
+    std::map<std::string, std::string> headers = child.ToHeaders();
+    headers["utracker-depth"] = depth;
+    absl::StatusOr<Message> deep = Message::FromHeaders(headers, "b");
+    ASSERT_TRUE(deep.ok()) << deep.status();
+    Message next = deep->PackChild("c");
+    EXPECT_EQ(next.depth(), 10000u) << depth;
+    EXPECT_EQ(next.parent_id(), child.id());
+  }
+  std::map<std::string, std::string> headers = child.ToHeaders();
+  headers["utracker-depth"] = "4294967295";
+  EXPECT_EQ(Message::FromHeaders(headers, "b").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(Message, ProtobufContentIsTypedAndParsesBack) {
   google::protobuf::Timestamp ts;
   ts.set_seconds(42);
