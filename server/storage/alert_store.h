@@ -59,7 +59,9 @@ struct StuckInputs {
 // Per service: what the failure and silence rules need.
 struct ServiceInputs {
   int64_t processed = 0, failed = 0;  // events in the failure window
-  int64_t last_seen = 0;              // Unix µs of its latest event (any instance)
+  // Unix µs the server last stored an event of it (any instance), by the server's clock; its
+  // latest event time where no server of this version has stored one yet.
+  int64_t last_seen = 0;
   std::vector<int64_t> active_minutes;  // minutes with events in the history window, ascending
 };
 

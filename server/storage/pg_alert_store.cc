@@ -97,8 +97,10 @@ absl::StatusOr<std::map<std::string, ServiceInputs>> PgAlertStore::ReadServiceIn
              history_from, to)) {
       out[row[0].as<std::string>()].active_minutes = ParseIntArray(row[1].c_str());
     }
-    for (const auto& row : tx.exec(absl::StrCat("SELECT service, ", SqlMicros("max(last_seen_at)"),
-                                                " FROM services GROUP BY service"))) {
+    // When the server last stored an event of it, by its own clock (migration 0014).
+    for (const auto& row : tx.exec(absl::StrCat(
+             "SELECT service, ", SqlMicros("coalesce(max(last_logged_at), max(last_seen_at))"),
+             " FROM services GROUP BY service"))) {
       auto it = out.find(row[0].as<std::string>());
       if (it != out.end()) it->second.last_seen = row[1].as<int64_t>();
     }

@@ -237,7 +237,8 @@ absl::Status PgEventStore::UpsertServices(absl::Span<const v1::Event* const> eve
   auto it = seen.begin();
   while (it != seen.end()) {
     std::string sql =
-        "INSERT INTO services AS s (service, instance, first_seen_at, last_seen_at) VALUES ";
+        "INSERT INTO services AS s (service, instance, first_seen_at, last_seen_at,"
+        " last_logged_at) VALUES ";
     std::vector<std::string> values;
     int n = 0;
     for (; it != seen.end() && n < kServicesPerStatement; ++it) {
@@ -245,7 +246,7 @@ absl::Status PgEventStore::UpsertServices(absl::Span<const v1::Event* const> eve
       absl::StrAppend(&sql, n == 0 ? "" : ", ", "($", n * 4 + 1, ", $", n * 4 + 2,
                       ", timestamptz '2000-01-01 00:00:00+00' + $", n * 4 + 3,
                       "::int8 * interval '1 microsecond', timestamptz '2000-01-01 00:00:00+00' + $",
-                      n * 4 + 4, "::int8 * interval '1 microsecond')");
+                      n * 4 + 4, "::int8 * interval '1 microsecond', now())");
       values.push_back(key.first);
       values.push_back(key.second);
       values.push_back(absl::StrCat(times.first));
@@ -255,9 +256,13 @@ absl::Status PgEventStore::UpsertServices(absl::Span<const v1::Event* const> eve
     absl::StrAppend(&sql,
                     " ON CONFLICT (service, instance) DO UPDATE SET"
                     " first_seen_at = LEAST(s.first_seen_at, EXCLUDED.first_seen_at),"
-                    " last_seen_at = GREATEST(s.last_seen_at, EXCLUDED.last_seen_at)"
+                    " last_seen_at = GREATEST(s.last_seen_at, EXCLUDED.last_seen_at),"
+                    " last_logged_at = EXCLUDED.last_logged_at"
+                    // Rewritten when the times widen, and otherwise at most every 5 s for the
+                    // server-clock time the silence rule reads.
                     " WHERE EXCLUDED.first_seen_at < s.first_seen_at"
-                    " OR EXCLUDED.last_seen_at > s.last_seen_at");
+                    " OR EXCLUDED.last_seen_at > s.last_seen_at OR s.last_logged_at IS NULL"
+                    " OR s.last_logged_at < EXCLUDED.last_logged_at - interval '5 seconds'");
     // Text parameters are safe here: validation guarantees UTF-8 without NUL bytes.
     std::vector<const char*> params;
     for (const std::string& v : values) params.push_back(v.c_str());

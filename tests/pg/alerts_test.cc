@@ -175,13 +175,30 @@ TEST_F(AlertsTest, ASilentServiceTripsTheSilenceRule) {
                                now_ - absl::Minutes(40 - i)));
   }
   Store(events);
-  ASSERT_TRUE(evaluator->EvaluateOnce(now_).ok());
+  // Silence is judged by when the server stored carl's events: as if that was 29 minutes ago.
+  db_.Query("UPDATE services SET last_logged_at = now() - interval '29 minutes'");
+  ASSERT_TRUE(evaluator->EvaluateOnce(absl::Now()).ok());
   ASSERT_EQ(Alerts("silence").size(), 1u);
   // Quiet for 29 minutes against a usual gap of one: open (value in seconds).
   EXPECT_EQ(Alerts("silence")[0].substr(0, 22), "silence|carl|open|1740");
   Store({MakeEvent(wire::NewUuidV7(), "carl", v1::EVENT_KIND_NOTE, now_)});
-  ASSERT_TRUE(evaluator->EvaluateOnce(now_ + absl::Seconds(1)).ok());
+  ASSERT_TRUE(evaluator->EvaluateOnce(absl::Now() + absl::Seconds(1)).ok());
   EXPECT_EQ(Alerts("silence")[0].substr(0, 21), "silence|carl|resolved");
+}
+
+// dave's clock is ten minutes slow: his events, logged once a minute up to now, carry times
+// that end ten minutes ago. By event time he was silent for ten minutes (over his usual gap
+// of one); by the server's clock he logged just now.
+TEST_F(AlertsTest, AServiceWithASlowClockIsNotSilent) {
+  auto evaluator = Evaluator();
+  std::vector<v1::Event> events;
+  for (int i = 0; i < 12; ++i) {
+    events.push_back(MakeEvent(wire::NewUuidV7(), "dave", v1::EVENT_KIND_NOTE,
+                               now_ - absl::Minutes(10) - absl::Minutes(11 - i)));
+  }
+  Store(events);
+  ASSERT_TRUE(evaluator->EvaluateOnce(absl::Now() + absl::Seconds(5)).ok());
+  EXPECT_TRUE(Alerts("silence").empty()) << Alerts("silence")[0];
 }
 
 TEST_F(AlertsTest, TwoReplicasOneAlertAndTheOtherTakesOver) {
