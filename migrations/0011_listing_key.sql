@@ -10,4 +10,4 @@
 -- list by first_seen_at until the new server's upsert next touches them and freezes it.
 -- messages_first_seen_idx stays: the documented psql queries filter on first_seen_at.
 ALTER TABLE messages ADD COLUMN listed_at timestamptz;
-CREATE INDEX messages_listing_idx ON messages ((COALESCE(listed_at, first_seen_at)) DESC, id DESC);
+CREATE INDEX messages_listed_idx ON messages ((COALESCE(listed_at, first_seen_at)) DESC, id DESC);

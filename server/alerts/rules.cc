@@ -61,11 +61,17 @@ std::vector<std::vector<std::string>> ExpectedReceivers(
     const storage::StuckInputs::Destination& history) {
   const int64_t anyone = history.handled_any;
   if (anyone <= 0) return {{}};
-  int64_t all = 0;
-  for (const auto& [receiver, counts] : history.handled) all += counts.first;
-  // Hardly a message (<= 5 %) handled twice: the receivers share them (competing consumers, however
-  // unevenly: a worker doing 92 % is still not expected to take its peer's 8 %).
-  if (all * 20 <= anyone * 21) {
+  int64_t all = 0, smallest = -1;
+  for (const auto& [receiver, counts] : history.handled) {
+    all += counts.first;
+    if (counts.first > 0 && (smallest < 0 || counts.first < smallest)) smallest = counts.first;
+  }
+  // Hardly a message handled twice — at most 5 % of them, and not most of any receiver's
+  // share (a sampling auditor's messages are all handled twice) — the receivers share them:
+  // competing consumers, however unevenly (a worker doing 92 % is still not expected to take
+  // its peer's 8 %).
+  const int64_t twice = all - anyone;
+  if (twice * 20 <= anyone && twice * 2 <= std::max<int64_t>(smallest, 0)) {
     std::vector<std::string> everyone;
     for (const auto& [receiver, counts] : history.handled) everyone.push_back(receiver);
     return {everyone};
@@ -99,10 +105,12 @@ std::vector<Signal> StuckSignals(const AlertConfig& config,
       // all, is "(any receiver)": which of them was meant to take a message nobody took is
       // not knowable, and the set changes as workers come and go.
       const std::string receiver = receivers.size() == 1 ? receivers[0] : "";
-      // A set waits as long as its most patient member may (a service override of each).
+      // A set waits as long as its most patient member may (a service override of each,
+      // shorter or longer than the default).
       int64_t deadline = StuckAfter(config, destination, receiver);
-      for (const std::string& r : receivers) {
-        deadline = std::max(deadline, StuckAfter(config, destination, r));
+      for (size_t i = 0; i < receivers.size(); ++i) {
+        const int64_t d = StuckAfter(config, destination, receivers[i]);
+        deadline = i == 0 ? d : std::max(deadline, d);
       }
       auto inputs = by_deadline.find(deadline);
       if (inputs == by_deadline.end()) continue;

@@ -59,9 +59,9 @@ struct Signal {
 
 // Who is expected to handle a destination's messages, learned from the history window. Each
 // entry is a set of receivers any one of which will do:
-// - when the receivers' counts add up to about the messages somebody handled (<= 1.05x: hardly
-//   one handled twice), they share them (competing consumers, however unevenly): one entry of
-//   them all;
+// - when the receivers' counts add up to about the messages somebody handled (at most 5 %
+//   handled twice, and not most of any one receiver's share, as a sampler's would be), they
+//   share them (competing consumers, however unevenly): one entry of them all;
 // - else a receiver that handled nearly every message someone handled (>= 90 %) is expected to
 //   handle each one (fan-out subscribers, an observer that logs everything): one entry each;
 //   and the others, when together they handled at least half of those messages, share them

@@ -97,9 +97,12 @@ absl::StatusOr<std::map<std::string, ServiceInputs>> PgAlertStore::ReadServiceIn
              history_from, to)) {
       out[row[0].as<std::string>()].active_minutes = ParseIntArray(row[1].c_str());
     }
-    // When the server last stored an event of it, by its own clock (migration 0014).
+    // When it was last heard of: the server's clock when it stored its last event (migration
+    // 0014), or that event's own time if later. A slow clock thus no longer looks silent; a
+    // fast one still delays the verdict by its lead; and a row a server of the previous
+    // version updates (during a rolling upgrade, without last_logged_at) still counts.
     for (const auto& row : tx.exec(absl::StrCat(
-             "SELECT service, ", SqlMicros("coalesce(max(last_logged_at), max(last_seen_at))"),
+             "SELECT service, ", SqlMicros("max(GREATEST(last_logged_at, last_seen_at))"),
              " FROM services GROUP BY service"))) {
       auto it = out.find(row[0].as<std::string>());
       if (it != out.end()) it->second.last_seen = row[1].as<int64_t>();

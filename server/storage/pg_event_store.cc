@@ -257,7 +257,7 @@ absl::Status PgEventStore::UpsertServices(absl::Span<const v1::Event* const> eve
                     " ON CONFLICT (service, instance) DO UPDATE SET"
                     " first_seen_at = LEAST(s.first_seen_at, EXCLUDED.first_seen_at),"
                     " last_seen_at = GREATEST(s.last_seen_at, EXCLUDED.last_seen_at),"
-                    " last_logged_at = EXCLUDED.last_logged_at"
+                    " last_logged_at = GREATEST(s.last_logged_at, EXCLUDED.last_logged_at)"
                     // Rewritten when the times widen, and otherwise at most every 5 s for the
                     // server-clock time the silence rule reads.
                     " WHERE EXCLUDED.first_seen_at < s.first_seen_at"

@@ -41,7 +41,7 @@ constexpr const char* kMessageColumns =
 
 // ListMessages' order: first sight as the message's row was first stored, which no later
 // event moves (migration 0011), so pages neither repeat nor skip. The same expression as the
-// messages_listing_idx index, so that the index serves the order, the range and the cursor.
+// messages_listed_idx index, so that the index serves the order, the range and the cursor.
 constexpr const char* kListingKey = "COALESCE(m.listed_at, m.first_seen_at)";
 
 // Each datum sent costs PostgreSQL ~0.3 µs, so events come as plain columns (no casts or

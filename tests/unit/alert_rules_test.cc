@@ -40,9 +40,15 @@ TEST(ExpectedReceivers, EachFullReceiverAnyOfThoseSharingAnyForANewDestination) 
   // carl lagging behind is still expected (alone, he handled over half).
   EXPECT_EQ(ExpectedReceivers(Dest(100, 90, {{"bob", {100, 90}}, {"carl", {60, 50}}})),
             (Sets{{"bob"}, {"carl"}}));
-  // A service that handled a few (e.g. an auditor sampling) is not expected for each one.
+  // A service that handled a few (e.g. an auditor sampling) is not expected for each one,
+  // nor taken for bob's peer, however few (its messages are all handled twice).
   EXPECT_EQ(ExpectedReceivers(Dest(100, 90, {{"bob", {100, 90}}, {"audit", {10, 9}}})),
             (Sets{{"bob"}}));
+  EXPECT_EQ(ExpectedReceivers(Dest(100, 90, {{"bob", {100, 90}}, {"audit", {4, 4}}})),
+            (Sets{{"bob"}}));
+  // Competing consumers with a few redeliveries (handled twice) still share.
+  EXPECT_EQ(ExpectedReceivers(Dest(100, 90, {{"w1", {60, 55}}, {"w2", {42, 38}}}, {100, 90})),
+            (Sets{{"w1", "w2"}}));
   // Competing consumers share the messages: any one of them will do, however uneven.
   EXPECT_EQ(ExpectedReceivers(Dest(100, 90, {{"w1", {52, 47}}, {"w2", {48, 43}}}, {100, 90})),
             (Sets{{"w1", "w2"}}));
@@ -122,6 +128,16 @@ TEST(StuckSignals, ASetUsesTheLongestDeadlineOfItsMembers) {
   EXPECT_EQ(s[0].subject, "(any receiver) <- jobs");
   EXPECT_EQ(s[0].value, 0);
   EXPECT_TRUE(s[0].clear);
+
+  // Shorter overrides than the default count too: both workers promise a minute.
+  AlertConfig quick;
+  quick.stuck_after = 30 * kMinute;
+  quick.stuck_after_service["w1"] = kMinute;
+  quick.stuck_after_service["w2"] = kMinute;
+  const std::vector<Signal> q =
+      StuckSignals(quick, {{30 * kMinute, late}, {kMinute, base}});
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q[0].value, 10);  // at a minute, 10 not handled yet
 }
 
 TEST(FailureSignals, NeedEnoughFinishedMessagesAndResolveBelowHalf) {

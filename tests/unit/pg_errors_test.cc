@@ -4,6 +4,10 @@
 #include "storage/pg_url.h"
 
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include <map>
+#include <string>
 
 namespace utracker::server::storage {
 namespace {
@@ -29,14 +33,41 @@ TEST(PgErrors, DataErrorsAreTheEventsFaultAndRacesAreRetried) {
   EXPECT_EQ(StatusFromSqlState("42P01", "x", "c").code(), absl::StatusCode::kInternal);
 }
 
-// Every connection the server makes gives up after 5 s unless the URL says otherwise.
+// The options libpq reads from a connection string.
+std::map<std::string, std::string> Options(const std::string& conninfo) {
+  std::map<std::string, std::string> out;
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options == nullptr) {
+    ADD_FAILURE() << "libpq cannot parse " << conninfo << ": " << (error ? error : "");
+    PQfreemem(error);
+    return out;
+  }
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val != nullptr) out[o->keyword] = o->val;
+  }
+  PQconninfoFree(options);
+  return out;
+}
+
+// Every connection the server makes gives up after 5 s unless the URL says otherwise; the
+// URL's own settings come through unchanged, whatever characters they hold.
 TEST(PgUrl, AConnectTimeoutUnlessTheUrlSetsOne) {
-  EXPECT_EQ(WithConnectTimeout("postgresql://u@h:5/db"), "postgresql://u@h:5/db?connect_timeout=5");
-  EXPECT_EQ(WithConnectTimeout("postgres://u@h/db?sslmode=disable"),
-            "postgres://u@h/db?sslmode=disable&connect_timeout=5");
-  EXPECT_EQ(WithConnectTimeout("host=h dbname=db"), "host=h dbname=db connect_timeout=5");
+  using Map = std::map<std::string, std::string>;
+  EXPECT_EQ(Options(WithConnectTimeout("postgresql://u@h:5/db")),
+            (Map{{"user", "u"}, {"host", "h"}, {"port", "5"}, {"dbname", "db"},
+                 {"connect_timeout", "5"}}));
+  EXPECT_EQ(Options(WithConnectTimeout("postgresql://h/db?")),
+            (Map{{"host", "h"}, {"dbname", "db"}, {"connect_timeout", "5"}}));
+  EXPECT_EQ(Options(WithConnectTimeout("postgres://u:pa%3Fs%27s%5Cconnect_timeout@h/db?sslmode=disable")),
+            (Map{{"user", "u"}, {"password", "pa?s's\\connect_timeout"}, {"host", "h"},
+                 {"dbname", "db"}, {"sslmode", "disable"}, {"connect_timeout", "5"}}));
+  EXPECT_EQ(Options(WithConnectTimeout("host=h dbname='my db'")),
+            (Map{{"host", "h"}, {"dbname", "my db"}, {"connect_timeout", "5"}}));
   EXPECT_EQ(WithConnectTimeout("postgresql://h/db?connect_timeout=30"),
             "postgresql://h/db?connect_timeout=30");
+  EXPECT_EQ(WithConnectTimeout("service=prod"), "service=prod");
+  EXPECT_EQ(WithConnectTimeout("not a = conninfo '"), "not a = conninfo '");
 }
 
 }  // namespace
