@@ -545,7 +545,6 @@ absl::Status PgFlowStore::GetFlow(const std::string& message_id, bool include_co
   // Keys view the messages' ids, which do not move once read.
   absl::flat_hash_map<absl::string_view, v1::TrackedMessage*> index;
   bool found = false;  // the flow has messages (it may be truncated to none)
-  bool kept_events_pending = false;  // kKeptEventsSql sent, its result not read yet
   try {
     next(PGRES_COMMAND_OK);  // BEGIN
     if (RawResult messages = next(PGRES_TUPLES_OK)) {
@@ -591,10 +590,8 @@ absl::Status PgFlowStore::GetFlow(const std::string& message_id, bool include_co
       }
       ids += "}";
       if (!send(kKeptEventsSql, {ids.c_str()}) || !end() || !flush()) return lost();
-      kept_events_pending = true;
       for (; !fetches.empty(); fetches.pop_front()) next(PGRES_TUPLES_OK);
       RawResult events = next(PGRES_TUPLES_OK);
-      kept_events_pending = false;
       decode(events.get());
     }
     // A full chunk may have more behind it: another fetch goes out before this one is
@@ -623,7 +620,6 @@ absl::Status PgFlowStore::GetFlow(const std::string& message_id, bool include_co
   // (PostgreSQL skips everything up to the sync once a statement failed).
   if (!end()) return lost();
   for (size_t i = 0; i < fetches.size(); ++i) next(PGRES_TUPLES_OK);
-  if (kept_events_pending) next(PGRES_TUPLES_OK);
   next(PGRES_COMMAND_OK);  // COMMIT
   RawResult sync = next(PGRES_PIPELINE_SYNC);
   if (sync == nullptr || PQexitPipelineMode(pg) != 1) {
