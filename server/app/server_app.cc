@@ -171,7 +171,8 @@ void ServerApp::Shutdown(absl::Duration grace) {
   // WatchAlerts streams end (UNAVAILABLE) now rather than be cut at the deadline.
   alert_feed_->Stop();
   server_->Shutdown(absl::ToChronoTime(std::min(deadline, absl::Now() + absl::Seconds(1))));
-  writer_->Stop();
+  // A store still running at the deadline (a blocked database) is cancelled, unacked.
+  writer_->Stop(deadline);
   rollup_->Stop();
   evaluator_->Stop();
   if (notifier_) notifier_->Stop();

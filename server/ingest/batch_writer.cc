@@ -1,6 +1,7 @@
 #include "ingest/batch_writer.h"
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 
 #include "absl/strings/str_cat.h"
@@ -50,7 +51,7 @@ void BatchWriter::Flush() {
   drained_.wait(lock, [this] { return queue_.empty() && busy_ == 0; });
 }
 
-void BatchWriter::Stop() {
+void BatchWriter::Stop(absl::Time deadline) {
   std::deque<PendingBatch> left;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -62,6 +63,25 @@ void BatchWriter::Stop() {
   }
   for (PendingBatch& b : left) {
     b.done(absl::UnavailableError("server is shutting down; resend what was not acked"), {});
+  }
+  {
+    // After the deadline each sink is told to cancel, again every 200 ms: between two of its
+    // statements a cancel finds nothing to cancel, and the next statement may block too.
+    std::unique_lock<std::mutex> lock(mu_);
+    while (busy_ > 0) {
+      if (deadline == absl::InfiniteFuture()) {
+        drained_.wait(lock, [this] { return busy_ == 0; });
+        break;
+      }
+      if (absl::Now() < deadline) {
+        drained_.wait_until(lock, absl::ToChronoTime(deadline));
+        continue;
+      }
+      lock.unlock();
+      for (const auto& sink : sinks_) sink->Cancel();
+      lock.lock();
+      drained_.wait_for(lock, std::chrono::milliseconds(200));
+    }
   }
   for (auto& w : workers_) {
     if (w.joinable()) w.join();

@@ -66,12 +66,13 @@ class BatchWriter {
   // Blocks until every batch submitted before the call has been reported.
   void Flush();
 
-  // Stops the workers: a Store in progress completes and is reported; batches still queued
-  // fail with UNAVAILABLE (unacked: their clients resend them). The server calls it once its
-  // streams are gone — drained, so nothing is queued, or cancelled after the grace period,
+  // Stops the workers: batches still queued fail with UNAVAILABLE (unacked: their clients
+  // resend them); a Store in progress gets until `deadline` to complete and be reported, then
+  // its sink is cancelled (EventStore::Cancel) and it fails unacked. The server calls it once
+  // its streams are gone — drained, so nothing is queued, or cancelled after the grace period,
   // when nobody waits for those acks and storing them would only keep a blocked database
   // holding up the exit. Idempotent.
-  void Stop();
+  void Stop(absl::Time deadline = absl::InfiniteFuture());
 
  private:
   void Run(storage::EventStore* sink);

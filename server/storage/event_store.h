@@ -32,6 +32,10 @@ class EventStore {
   // could not be reached and the caller must not acknowledge anything (some events may have
   // been committed; re-sending them is safe).
   virtual absl::StatusOr<StoreResult> Store(absl::Span<const v1::Event* const> events) = 0;
+
+  // From another thread, at shutdown: makes a Store in progress (and any later one) end soon
+  // with UNAVAILABLE, nothing of it acknowledged. Idempotent; may be called repeatedly.
+  virtual void Cancel() {}
 };
 
 }  // namespace utracker::server::storage

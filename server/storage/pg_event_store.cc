@@ -90,8 +90,22 @@ PgEventStore::PgEventStore(std::string database_url, std::shared_ptr<MessageCach
 PgEventStore::~PgEventStore() { Disconnect(); }
 
 void PgEventStore::Disconnect() {
+  {
+    std::lock_guard<std::mutex> lock(cancel_mu_);
+    if (cancel_ != nullptr) PQfreeCancel(cancel_);
+    cancel_ = nullptr;
+  }
   if (conn_ != nullptr) PQfinish(conn_);
   conn_ = nullptr;
+}
+
+void PgEventStore::Cancel() {
+  cancelled_ = true;
+  std::lock_guard<std::mutex> lock(cancel_mu_);
+  if (cancel_ == nullptr) return;
+  char error[256];
+  // Best effort: if the request does not get through, the statement timeout still ends it.
+  PQcancel(cancel_, error, sizeof(error));
 }
 
 absl::Status PgEventStore::EnsureConnected() {
@@ -124,6 +138,10 @@ absl::Status PgEventStore::EnsureConnected() {
     last_failed_connect_ = now;
     return absl::UnavailableError(absl::StrCat("cannot connect to PostgreSQL: ", why));
   }
+  {
+    std::lock_guard<std::mutex> lock(cancel_mu_);
+    cancel_ = PQgetCancel(conn_);
+  }
   absl::Status st = Exec(kCreateStaging, "creating staging table");
   if (!st.ok()) {
     Disconnect();
@@ -142,6 +160,7 @@ absl::Status PgEventStore::StatusFromLastError(const char* context) {
 }
 
 absl::Status PgEventStore::Exec(const char* sql, const char* context, size_t* rows) {
+  if (cancelled_) return absl::UnavailableError(absl::StrCat(context, ": cancelled (shutdown)"));
   return Check(PQexec(conn_, sql), context, rows);
 }
 
@@ -397,6 +416,7 @@ absl::Status PgEventStore::StoreSplitting(absl::Span<const v1::Event* const> eve
 absl::StatusOr<StoreResult> PgEventStore::Store(absl::Span<const v1::Event* const> events) {
   StoreResult result;
   if (events.empty()) return result;
+  if (cancelled_) return absl::UnavailableError("storing events: cancelled (shutdown)");
   UTRACKER_RETURN_IF_ERROR(EnsureConnected());
   absl::Status st;
   try {

@@ -1,8 +1,10 @@
 #ifndef UTRACKER_SERVER_STORAGE_PG_EVENT_STORE_H_
 #define UTRACKER_SERVER_STORAGE_PG_EVENT_STORE_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,7 @@
 
 struct pg_conn;
 struct pg_result;
+struct pg_cancel;
 
 namespace utracker::server::storage {
 
@@ -38,6 +41,9 @@ class PgEventStore : public EventStore {
   PgEventStore& operator=(const PgEventStore&) = delete;
 
   absl::StatusOr<StoreResult> Store(absl::Span<const v1::Event* const> events) override;
+  // Sends PostgreSQL a cancel request for the statement running on this store's connection,
+  // and makes every later statement fail at once (UNAVAILABLE). Thread-safe.
+  void Cancel() override;
 
   // How often rows of messages new to this process had to be upserted after all (another
   // replica, or this process before a restart, had written them).
@@ -78,6 +84,9 @@ class PgEventStore : public EventStore {
   const absl::Duration reconnect_pause_;
   absl::Time last_failed_connect_ = absl::InfinitePast();
   pg_conn* conn_ = nullptr;
+  std::atomic<bool> cancelled_{false};
+  std::mutex cancel_mu_;
+  pg_cancel* cancel_ = nullptr;  // guarded by cancel_mu_: conn_'s, while it is open
   uint64_t new_message_fallbacks_ = 0;  // times InsertNewMessageRows fell back to the upsert
 };
 

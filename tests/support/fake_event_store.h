@@ -25,7 +25,8 @@ class FakeEventStore : public server::storage::EventStore {
     ++calls_;
     call_sizes_.push_back(events.size());
     stalled_.notify_all();
-    released_.wait(lock, [this] { return !stall_; });
+    released_.wait(lock, [this] { return !stall_ || cancelled_; });
+    if (cancelled_) return absl::UnavailableError("fake: cancelled");
     if (fail_) return absl::UnavailableError("fake: database down");
     for (const v1::Event* e : events) {
       if (e->name() == "throw") throw std::bad_alloc();
@@ -41,6 +42,18 @@ class FakeEventStore : public server::storage::EventStore {
       }
     }
     return r;
+  }
+
+  // As PgEventStore's: a stalled Store returns UNAVAILABLE, and so does every later one.
+  void Cancel() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    cancelled_ = true;
+    ++cancels_;
+    released_.notify_all();
+  }
+  int cancels() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return cancels_;
   }
 
   void SetFail(bool fail) {
@@ -78,6 +91,8 @@ class FakeEventStore : public server::storage::EventStore {
   int calls_ = 0;
   bool fail_ = false;
   bool stall_ = false;
+  bool cancelled_ = false;
+  int cancels_ = 0;
 };
 
 }  // namespace utracker::testing

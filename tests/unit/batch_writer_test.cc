@@ -120,5 +120,25 @@ TEST_F(BatchWriterTest, StopFinishesTheStoreInProgressAndFailsWhatIsQueued) {
   EXPECT_EQ(store_->calls(), 1);
 }
 
+// A store still stalled at Stop's deadline (a blocked database) is cancelled: it fails
+// unacked, and Stop returns instead of waiting for the database's own timeout.
+TEST_F(BatchWriterTest, StopCancelsAStoreStillRunningAtTheDeadline) {
+  std::promise<Outcome> a;
+  std::future<Outcome> fa = a.get_future();
+  store_->SetStall(true);
+  writer_.Submit(MakeBatch(2, &a));
+  store_->AwaitCalls(1);
+  const absl::Time start = absl::Now();
+  std::thread stopper([&] { writer_.Stop(absl::Now() + absl::Milliseconds(300)); });
+  const bool ended = fa.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  if (!ended) store_->SetStall(false);  // let the test end
+  stopper.join();
+  ASSERT_TRUE(ended) << "Stop waited for the stalled store past its deadline";
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(300)) << "the store got until the deadline";
+  EXPECT_EQ(fa.get().status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_GE(store_->cancels(), 1);
+  EXPECT_EQ(store_->stored(), 0u);
+}
+
 }  // namespace
 }  // namespace utracker::server::ingest
