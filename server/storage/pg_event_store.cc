@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -74,6 +75,21 @@ constexpr const char* kUpsertMessages =
     "  OR (m.content IS NULL AND EXCLUDED.content IS NOT NULL)";
 #undef UT_BETTER_ORIGIN
 
+}  // namespace
+
+// A cancel request libpq can send from any thread. PQcancel opens a connection of its own,
+// without a timeout in libpq 15: it runs on a thread of its own, so that a database host that
+// drops packets holds up neither the shutdown nor the writer, which may drop its connection
+// (and this store) meanwhile — the handle lives on until the request is done.
+struct PgEventStore::CancelHandle {
+  explicit CancelHandle(PGcancel* c) : cancel(c) {}
+  ~CancelHandle() { PQfreeCancel(cancel); }
+  PGcancel* const cancel;
+  std::atomic<bool> sending{false};  // one request out at a time
+};
+
+namespace {
+
 struct ResultCloser {
   void operator()(PGresult* r) const { PQclear(r); }
 };
@@ -92,8 +108,7 @@ PgEventStore::~PgEventStore() { Disconnect(); }
 void PgEventStore::Disconnect() {
   {
     std::lock_guard<std::mutex> lock(cancel_mu_);
-    if (cancel_ != nullptr) PQfreeCancel(cancel_);
-    cancel_ = nullptr;
+    cancel_.reset();
   }
   if (conn_ != nullptr) PQfinish(conn_);
   conn_ = nullptr;
@@ -101,11 +116,18 @@ void PgEventStore::Disconnect() {
 
 void PgEventStore::Cancel() {
   cancelled_ = true;
-  std::lock_guard<std::mutex> lock(cancel_mu_);
-  if (cancel_ == nullptr) return;
-  char error[256];
+  std::shared_ptr<CancelHandle> handle;
+  {
+    std::lock_guard<std::mutex> lock(cancel_mu_);
+    handle = cancel_;
+  }
+  if (handle == nullptr || handle->sending.exchange(true)) return;
   // Best effort: if the request does not get through, the statement timeout still ends it.
-  PQcancel(cancel_, error, sizeof(error));
+  std::thread([handle] {
+    char error[256];
+    PQcancel(handle->cancel, error, sizeof(error));
+    handle->sending = false;
+  }).detach();
 }
 
 absl::Status PgEventStore::EnsureConnected() {
@@ -139,8 +161,9 @@ absl::Status PgEventStore::EnsureConnected() {
     return absl::UnavailableError(absl::StrCat("cannot connect to PostgreSQL: ", why));
   }
   {
+    PGcancel* cancel = PQgetCancel(conn_);
     std::lock_guard<std::mutex> lock(cancel_mu_);
-    cancel_ = PQgetCancel(conn_);
+    cancel_ = cancel == nullptr ? nullptr : std::make_shared<CancelHandle>(cancel);
   }
   absl::Status st = Exec(kCreateStaging, "creating staging table");
   if (!st.ok()) {

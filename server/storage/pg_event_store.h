@@ -16,7 +16,6 @@
 
 struct pg_conn;
 struct pg_result;
-struct pg_cancel;
 
 namespace utracker::server::storage {
 
@@ -85,8 +84,9 @@ class PgEventStore : public EventStore {
   absl::Time last_failed_connect_ = absl::InfinitePast();
   pg_conn* conn_ = nullptr;
   std::atomic<bool> cancelled_{false};
+  struct CancelHandle;  // conn_'s cancel request; outlives conn_ while a request is out
   std::mutex cancel_mu_;
-  pg_cancel* cancel_ = nullptr;  // guarded by cancel_mu_: conn_'s, while it is open
+  std::shared_ptr<CancelHandle> cancel_;  // guarded by cancel_mu_; null while disconnected
   uint64_t new_message_fallbacks_ = 0;  // times InsertNewMessageRows fell back to the upsert
 };
 
