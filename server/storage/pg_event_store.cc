@@ -123,11 +123,15 @@ void PgEventStore::Cancel() {
   }
   if (handle == nullptr || handle->sending.exchange(true)) return;
   // Best effort: if the request does not get through, the statement timeout still ends it.
-  std::thread([handle] {
-    char error[256];
-    PQcancel(handle->cancel, error, sizeof(error));
+  try {
+    std::thread([handle] {
+      char error[256];
+      PQcancel(handle->cancel, error, sizeof(error));
+      handle->sending = false;
+    }).detach();
+  } catch (const std::exception&) {  // no thread to be had: the next call tries again
     handle->sending = false;
-  }).detach();
+  }
 }
 
 absl::Status PgEventStore::EnsureConnected() {

@@ -25,10 +25,12 @@ absl::StatusOr<bool> LeaderConnection::Lead() {
       conn_ = std::make_unique<pqxx::connection>(database_url_);
       // The lead must outlive neither this process nor its host: if the host vanishes,
       // PostgreSQL's side of the connection (and with it the lock) is dropped after about
-      // 10 + 3 x 5 s without keepalive answers, instead of the OS default of hours.
+      // 10 + 3 x 5 s without keepalive answers, instead of the OS default of hours. A pass
+      // that another session's lock blocks ends after a minute (and is tried again) instead
+      // of holding the job, and a shutdown, until that lock goes.
       pqxx::nontransaction setup{*conn_};
       setup.exec("SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5;"
-                 " SET tcp_keepalives_count = 3");
+                 " SET tcp_keepalives_count = 3; SET statement_timeout = 60000");
     }
     pqxx::nontransaction tx{*conn_};
     if (leading_) {

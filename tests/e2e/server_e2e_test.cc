@@ -174,39 +174,51 @@ TEST(ServerE2E, ShutdownWithAnOpenStreamFinishesItAndExitsZero) {
   EXPECT_EQ(Psql(db.url(), "SELECT count(*) FROM events"), "500");
 }
 
-// PostgreSQL blocks the store (another session holds a lock on events): at SIGTERM the
-// batch's store gets the grace period (1 s), then is cancelled, unacked, and the server exits
-// — not after the 60 s statement timeout. Nothing of the batch is stored.
+// PostgreSQL blocks a store mid-transaction (another session holds a lock on events; the
+// writer's connection is already open, so its COPY waits): at SIGTERM the batch's store gets
+// the grace period (1 s), then is cancelled, unacked, and the server exits — not after the
+// 60 s statement timeout. Nothing of that batch is stored; the one before it is.
 TEST(ServerE2E, ShutdownCancelsAStoreThatTheDatabaseBlocks) {
   testing::TestDatabase db;
   ASSERT_TRUE(db.ok());
   std::vector<std::string> args = ServerArgs(db.url());
   args.push_back("--shutdown_grace=1s");
+  args.push_back("--writers=1");
   ChildProcess server(UTRACKER_SERVER_BIN, args);
   const int port = AwaitListening(server);
   ASSERT_GT(port, 0);
+  grpc::ClientContext ctx;
+  auto stream = v1::Tracker::NewStub(testing::LocalChannel(port))->LogEvents(&ctx);
+  auto send = [&](int seq) {
+    v1::LogEventsRequest req;
+    req.set_seq(seq);
+    for (int i = 0; i < 10; ++i) {
+      *req.add_events() = testing::MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_SENT,
+                                             absl::Now() - absl::Seconds(1));
+    }
+    return stream->Write(req);
+  };
+  ASSERT_TRUE(send(1));
+  v1::LogEventsResponse first;
+  ASSERT_TRUE(stream->Read(&first));
+  ASSERT_EQ(first.accepted(), 10u);
+  // Only this test's database: other tests may run beside it on the same PostgreSQL.
+  const std::string here = " AND datname = current_database()";
   ChildProcess locker(UTRACKER_PSQL_BIN,
                       {db.url(), "-Atc",
                        "BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60)"});
   auto locked = [&] {
     return Psql(db.url(), "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
                           " WHERE c.relname = 'events' AND l.mode = 'AccessExclusiveLock'"
-                          " AND l.granted") == "1";
+                          " AND l.granted AND l.database = (SELECT oid FROM pg_database"
+                          " WHERE datname = current_database())") == "1";
   };
   for (int i = 0; i < 100 && !locked(); ++i) absl::SleepFor(absl::Milliseconds(50));
   ASSERT_TRUE(locked());
-  grpc::ClientContext ctx;
-  auto stream = v1::Tracker::NewStub(testing::LocalChannel(port))->LogEvents(&ctx);
-  v1::LogEventsRequest req;
-  req.set_seq(1);
-  for (int i = 0; i < 10; ++i) {
-    *req.add_events() = testing::MakeEvent(wire::NewUuidV7(), "alice", v1::EVENT_KIND_SENT,
-                                           absl::Now() - absl::Seconds(1));
-  }
-  ASSERT_TRUE(stream->Write(req));
+  ASSERT_TRUE(send(2));
   auto waiting = [&] {
     return Psql(db.url(), "SELECT count(*) FROM pg_stat_activity WHERE application_name ="
-                          " 'utracker-ingest' AND wait_event_type = 'Lock'") != "0";
+                          " 'utracker-ingest' AND wait_event_type = 'Lock'" + here) != "0";
   };
   for (int i = 0; i < 100 && !waiting(); ++i) absl::SleepFor(absl::Milliseconds(50));
   ASSERT_TRUE(waiting()) << "the server's store never blocked on the lock";
@@ -220,12 +232,12 @@ TEST(ServerE2E, ShutdownCancelsAStoreThatTheDatabaseBlocks) {
   const std::optional<int> code = server.Signal(SIGTERM, absl::Seconds(30));
   const absl::Duration took = absl::Now() - before;
   Psql(db.url(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                 " WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()");
+                 " WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()" + here);
   reader.join();
   EXPECT_EQ(code, std::optional<int>(0));
   EXPECT_LT(took, absl::Seconds(10));
   EXPECT_EQ(end.error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(Psql(db.url(), "SELECT count(*) FROM events"), "0");
+  EXPECT_EQ(Psql(db.url(), "SELECT count(*) FROM events"), "10");
 }
 
 TEST(ServerE2E, MigrateOnlyAppliesAndExits) {
