@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -57,6 +58,15 @@ class QueriesTest : public ::testing::Test {
       ASSERT_TRUE(n.ok()) << n.status();
       if (*n == 0) break;
     }
+  }
+  // The service graph over [from, to); `to` unset: up to now.
+  grpc::Status Graph(absl::Time from, std::optional<absl::Time> to,
+                     v1::GetServiceGraphResponse* graph) {
+    grpc::ClientContext ctx;
+    v1::GetServiceGraphRequest req;
+    testing::SetTime(from, req.mutable_from());
+    if (to) testing::SetTime(*to, req.mutable_to());
+    return stub_->GetServiceGraph(&ctx, req, graph);
   }
   grpc::Status List(const v1::ListMessagesRequest& req, v1::ListMessagesResponse* resp) {
     grpc::ClientContext ctx;
@@ -307,12 +317,8 @@ TEST_F(QueriesTest, ServiceGraphCountsHopsFailuresAndLatencyInTheWindow) {
   Store(events);
   Store(events);  // duplicates change nothing
   FoldRollups();
-  grpc::ClientContext ctx;
-  v1::GetServiceGraphRequest req;
-  testing::SetTime(t0_ - absl::Minutes(1), req.mutable_from());
-  testing::SetTime(t0_ + absl::Minutes(1), req.mutable_to());
   v1::GetServiceGraphResponse g;
-  ASSERT_TRUE(stub_->GetServiceGraph(&ctx, req, &g).ok());
+  ASSERT_TRUE(Graph(t0_ - absl::Minutes(1), t0_ + absl::Minutes(1), &g).ok());
   ASSERT_EQ(g.nodes_size(), 2);
   EXPECT_EQ(g.nodes(0).name(), "alice");
   EXPECT_EQ(g.nodes(0).sent(), 13u);
@@ -337,10 +343,8 @@ TEST_F(QueriesTest, ServiceGraphCountsHopsFailuresAndLatencyInTheWindow) {
   EXPECT_EQ(e.max().nanos(), 100000000);
   EXPECT_EQ(g.stuck_after().seconds(), 60);
   // A window of whole hours plus minutes at its ends reads hour rollups: same edge.
-  grpc::ClientContext long_ctx;
-  testing::SetTime(t0_ - absl::Hours(3) + absl::Minutes(7), req.mutable_from());
-  req.clear_to();
-  ASSERT_TRUE(stub_->GetServiceGraph(&long_ctx, req, &g).ok());
+  const absl::Time from = t0_ - absl::Hours(3) + absl::Minutes(7);
+  ASSERT_TRUE(Graph(from, std::nullopt, &g).ok());
   ASSERT_EQ(g.nodes_size(), 2);
   EXPECT_EQ(g.nodes(0).sent(), 14u);  // and the SENT an hour earlier
   ASSERT_EQ(g.edges_size(), 3);       // which had no destination: alice -> nobody via ""
@@ -349,9 +353,8 @@ TEST_F(QueriesTest, ServiceGraphCountsHopsFailuresAndLatencyInTheWindow) {
   EXPECT_EQ(g.edges(2).messages(), 10u);
   EXPECT_EQ(g.edges(2).stuck(), 2u);
   EXPECT_EQ(g.edges(2).max().nanos(), 100000000);
-  grpc::ClientContext bad_ctx;
-  req.mutable_to()->set_seconds(req.from().seconds() - 1);
-  EXPECT_EQ(stub_->GetServiceGraph(&bad_ctx, req, &g).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Graph(from, from - absl::Seconds(1), &g).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 // Competing consumers share a destination's messages, and an auditor looks at some of them:
@@ -375,12 +378,8 @@ TEST_F(QueriesTest, ServiceGraphCountsStuckAsSendsNobodyHandled) {
   }
   Store(events);
   FoldRollups();
-  grpc::ClientContext ctx;
-  v1::GetServiceGraphRequest req;
-  testing::SetTime(t0_ - absl::Minutes(1), req.mutable_from());
-  testing::SetTime(t0_ + absl::Minutes(1), req.mutable_to());
   v1::GetServiceGraphResponse g;
-  ASSERT_TRUE(stub_->GetServiceGraph(&ctx, req, &g).ok());
+  ASSERT_TRUE(Graph(t0_ - absl::Minutes(1), t0_ + absl::Minutes(1), &g).ok());
   std::map<std::string, std::pair<uint64_t, uint64_t>> by_handler;  // messages, stuck
   for (const auto& e : g.edges()) {
     EXPECT_EQ(e.sender(), "alice");
