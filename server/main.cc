@@ -16,6 +16,7 @@
 #include "common/env_flags.h"
 #include "common/malloc_tuning.h"
 #include "storage/migrations.h"
+#include "storage/pg_url.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "gRPC listen address (host:port; port 0 picks one)");
@@ -80,11 +81,14 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
   if (!malloc_tuned) spdlog::warn("could not set malloc's mmap and trim thresholds");
 
-  const std::string database_url = absl::GetFlag(FLAGS_database_url);
-  if (database_url.empty()) {
+  if (absl::GetFlag(FLAGS_database_url).empty()) {
     std::cerr << "utracker-server: set --database_url or UTRACKER_DATABASE_URL\n";
     return 2;
   }
+  // Every connection the server makes (migrations, stores, health, leads) gets a connect
+  // timeout from here, unless the URL sets its own.
+  const std::string database_url =
+      utracker::server::storage::WithConnectTimeout(absl::GetFlag(FLAGS_database_url));
 
   if (absl::GetFlag(FLAGS_migrate) || absl::GetFlag(FLAGS_migrate_only)) {
     auto report = utracker::server::storage::ApplyMigrations(

@@ -106,11 +106,10 @@ std::vector<Signal> StuckSignals(const AlertConfig& config,
       // not knowable, and the set changes as workers come and go.
       const std::string receiver = receivers.size() == 1 ? receivers[0] : "";
       // A set waits as long as its most patient member may (a service override of each,
-      // shorter or longer than the default).
-      int64_t deadline = StuckAfter(config, destination, receiver);
-      for (size_t i = 0; i < receivers.size(); ++i) {
-        const int64_t d = StuckAfter(config, destination, receivers[i]);
-        deadline = i == 0 ? d : std::max(deadline, d);
+      // shorter or longer than the default); any service at all, the destination's deadline.
+      int64_t deadline = receivers.empty() ? StuckAfter(config, destination, "") : 0;
+      for (const std::string& r : receivers) {
+        deadline = std::max(deadline, StuckAfter(config, destination, r));
       }
       auto inputs = by_deadline.find(deadline);
       if (inputs == by_deadline.end()) continue;

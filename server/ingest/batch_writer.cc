@@ -65,22 +65,18 @@ void BatchWriter::Stop(absl::Time deadline) {
     b.done(absl::UnavailableError("server is shutting down; resend what was not acked"), {});
   }
   {
-    // After the deadline each sink is told to cancel, again every 200 ms: between two of its
-    // statements a cancel finds nothing to cancel, and the next statement may block too.
     std::unique_lock<std::mutex> lock(mu_);
-    while (busy_ > 0) {
-      if (deadline == absl::InfiniteFuture()) {
-        drained_.wait(lock, [this] { return busy_ == 0; });
-        break;
-      }
-      if (absl::Now() < deadline) {
-        drained_.wait_until(lock, absl::ToChronoTime(deadline));
-        continue;
-      }
-      lock.unlock();
-      for (const auto& sink : sinks_) sink->Cancel();
-      lock.lock();
-      drained_.wait_for(lock, std::chrono::milliseconds(200));
+    auto idle = [this] { return busy_ == 0; };
+    if (deadline == absl::InfiniteFuture()) {
+      drained_.wait(lock, idle);
+    } else if (!drained_.wait_until(lock, absl::ToChronoTime(deadline), idle)) {
+      // Past the deadline each sink is told to cancel, again every 200 ms: between two of its
+      // statements a cancel finds nothing to cancel, and the next statement may block too.
+      do {
+        lock.unlock();
+        for (const auto& sink : sinks_) sink->Cancel();
+        lock.lock();
+      } while (!drained_.wait_for(lock, std::chrono::milliseconds(200), idle));
     }
   }
   for (auto& w : workers_) {

@@ -5,7 +5,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/pg_errors.h"
-#include "storage/pg_url.h"
 
 namespace utracker::server::storage {
 namespace {
@@ -18,7 +17,7 @@ constexpr long long kMigrationLockKey = 0x75747261636b72;
 absl::StatusOr<MigrationReport> ApplyMigrations(const std::string& database_url,
                                                 const std::vector<Migration>& migrations) {
   try {
-    pqxx::connection conn{WithConnectTimeout(database_url)};
+    pqxx::connection conn{database_url};
     pqxx::work tx{conn, "migrate"};
     tx.exec(absl::StrCat("SELECT pg_advisory_xact_lock(", kMigrationLockKey, ")"));
     tx.exec0(
@@ -49,7 +48,7 @@ absl::StatusOr<MigrationReport> ApplyMigrations(const std::string& database_url,
 
 absl::StatusOr<int> ReadSchemaVersion(const std::string& database_url) {
   try {
-    pqxx::connection conn{WithConnectTimeout(database_url)};
+    pqxx::connection conn{database_url};
     pqxx::read_transaction tx{conn, "schema_version"};
     const pqxx::row row = tx.exec1(
         "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0"

@@ -26,7 +26,6 @@
 #include "storage/pg_errors.h"
 #include "storage/pg_pool.h"
 #include "storage/pg_service_graph.h"
-#include "storage/pg_url.h"
 
 namespace utracker::server::storage {
 namespace {
@@ -389,7 +388,7 @@ std::string FetchEventsSql(int rows) { return absl::StrCat("FETCH ", rows, " FRO
 
 // The shared libpqxx pool, plus plain libpq connections for GetFlow.
 struct PgFlowStore::Pool : PgPool {
-  explicit Pool(const std::string& url) : PgPool(url), database_url(WithConnectTimeout(url)) {}
+  explicit Pool(std::string url) : PgPool(url), database_url(std::move(url)) {}
 
   // A plain libpq connection, or UNAVAILABLE.
   absl::StatusOr<RawConn> BorrowRaw() {

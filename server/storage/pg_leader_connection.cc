@@ -2,12 +2,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/pg_errors.h"
-#include "storage/pg_url.h"
 
 namespace utracker::server::storage {
 
 LeaderConnection::LeaderConnection(std::string database_url, long long lock_key, const char* job)
-    : database_url_(WithConnectTimeout(database_url)), lock_key_(lock_key), job_(job) {}
+    : database_url_(std::move(database_url)), lock_key_(lock_key), job_(job) {}
 
 void LeaderConnection::Reset() {
   conn_.reset();

@@ -8,8 +8,6 @@
 #include <utility>
 #include <vector>
 
-#include "storage/pg_url.h"
-
 namespace utracker::server::storage {
 
 // A small pool of idle libpqxx connections for stores whose queries run on several threads:
@@ -17,8 +15,7 @@ namespace utracker::server::storage {
 // connection that threw is dropped, and a new one is made on the next Borrow. Thread-safe.
 class PgPool {
  public:
-  explicit PgPool(const std::string& database_url)
-      : database_url_(WithConnectTimeout(database_url)) {}
+  explicit PgPool(std::string database_url) : database_url_(std::move(database_url)) {}
 
   std::unique_ptr<pqxx::connection> Borrow() {
     {

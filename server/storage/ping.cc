@@ -3,13 +3,12 @@
 #include <pqxx/pqxx>
 
 #include "storage/pg_errors.h"
-#include "storage/pg_url.h"
 
 namespace utracker::server::storage {
 
 absl::Status Ping(const std::string& database_url) {
   try {
-    pqxx::connection conn{WithConnectTimeout(database_url)};
+    pqxx::connection conn{database_url};
     pqxx::nontransaction tx{conn};
     tx.exec1("SELECT 1");
     return absl::OkStatus();
